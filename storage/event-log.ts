@@ -1,0 +1,131 @@
+// The contract between the runtime and storage: a gapless global log, per-stream reads,
+// stream versions, snapshots and the command ledger. Appends become visible in position
+// order and an append's promise settles only when its events are durable (or failed).
+import type { StreamRef } from './keys.js';
+
+export type { StreamRef } from './keys.js';
+
+/** Metadata stored on every event. */
+export interface EventMetadata {
+  /** Milliseconds since the epoch, taken when the command was handled. */
+  readonly timestamp: number;
+  readonly commandId?: string;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  readonly [key: string]: unknown;
+}
+
+/** An event as stored and read back. */
+export interface StoredEvent<Data = Record<string, unknown>> {
+  /** 1-based, gapless global order. */
+  readonly position: number;
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  /** 1-based order within the stream. */
+  readonly version: number;
+  readonly type: string;
+  /** The domain event without its `type`. */
+  readonly data: Data;
+  readonly metadata: EventMetadata;
+}
+
+/** An event to append: the domain event split into type and data, with its metadata. */
+export interface NewEvent {
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+  readonly metadata: EventMetadata;
+}
+
+/** One stream's part of an append batch; all-or-nothing. */
+export interface StreamAppend {
+  readonly stream: StreamRef;
+  /** The stream's version the events were decided against (0 for a new stream). */
+  readonly expectedVersion: number;
+  readonly events: readonly NewEvent[];
+  /** Recorded in the ledger so a repeated command returns this result. */
+  readonly commandId?: string;
+}
+
+/** What an append (or a de-duplicated command) produced. */
+export interface AppendResult {
+  /** The stream's version after the append. */
+  readonly version: number;
+  /** Position of the last event appended, or the log's head when no event was appended. */
+  readonly position: number;
+  readonly events: readonly StoredEvent[];
+}
+
+/** A staged append: its result is known at once, `durable` settles when it is on disk. */
+export interface StagedAppend {
+  readonly result: AppendResult;
+  readonly durable: Promise<AppendResult>;
+}
+
+/** The latest snapshot of a stream. */
+export interface StoredSnapshot {
+  /** The stream version the snapshot covers. */
+  readonly version: number;
+  /** The position of the event at `version`. */
+  readonly position: number;
+  /** Identifies the machine definition that produced `state`; a mismatch means full replay. */
+  readonly fingerprint: string;
+  readonly state: unknown;
+}
+
+/** A stream's head: its version and the position of its last event. */
+export interface StreamHead {
+  readonly version: number;
+  readonly position: number;
+}
+
+/** Options of `readStream`. */
+export interface ReadStreamOptions {
+  /** First version to read. @default 1 */
+  readonly fromVersion?: number;
+  /** Last version to read (inclusive). @default the stream's version */
+  readonly toVersion?: number;
+}
+
+/** Options of `readAll`. */
+export interface ReadAllOptions {
+  /** First position to read. @default 1 */
+  readonly fromPosition?: number;
+  /** Largest number of events to return. @default unlimited */
+  readonly limit?: number;
+}
+
+/** The durable event log of one data directory. */
+export interface EventLog {
+  readonly path: string;
+  readonly readOnly: boolean;
+  /**
+   * Checks and stages appends into the current group commit; one promise per append, each
+   * settling on its own (a stale `expectedVersion` rejects that append alone with ConcurrencyError).
+   */
+  append(appends: readonly StreamAppend[]): Promise<AppendResult>[];
+  /** Stages one append synchronously; throws (before anything is written) on a bad append. */
+  stage(append: StreamAppend): StagedAppend;
+  /** Events of one stream in version order, read lazily. */
+  readStream(stream: StreamRef, options?: ReadStreamOptions): IterableIterator<StoredEvent>;
+  /** Events in global order, up to the durable head, read lazily. */
+  readAll(options?: ReadAllOptions): IterableIterator<StoredEvent>;
+  /** The event at `position`, or undefined past the durable head. */
+  eventAt(position: number): StoredEvent | undefined;
+  /** The last durable position (in 'async' durability: the last committed one). */
+  headPosition(): number;
+  /** The stream's version including staged appends; 0 for a stream with no events. */
+  streamVersion(stream: StreamRef): number;
+  /** The stream's durable head, undefined when it has no events. */
+  streamHead(stream: StreamRef): StreamHead | undefined;
+  /** Every stream with its version, optionally of one aggregate type, in key order. */
+  streams(type?: string): IterableIterator<StreamRef & StreamHead>;
+  latestSnapshot(stream: StreamRef): StoredSnapshot | undefined;
+  /** Writes a snapshot in the next group commit; resolves when durable. */
+  putSnapshot(stream: StreamRef, snapshot: StoredSnapshot): Promise<void>;
+  /** The ledgered append of a command (staged or durable), undefined if the command is new. */
+  commandResult(stream: StreamRef, commandId: string): StagedAppend | undefined;
+  /** Called with the new durable head after each group commit. */
+  onDurable(listener: (head: number) => void): () => void;
+  /** Settles every staged append, then closes the environment and releases the writer lock. */
+  close(): Promise<void>;
+}

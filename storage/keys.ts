@@ -1,0 +1,38 @@
+// Key shapes and size limits of the event environment. LMDB keys are at most 1,978 bytes, and
+// the command ledger's key holds type + id + commandId, so each part is capped well below that.
+import { SizeLimitError } from '../runtime/errors.js';
+
+/** Identifies one event stream: the aggregate type and the aggregate id. */
+export interface StreamRef {
+  readonly type: string;
+  readonly id: string;
+}
+
+/** Storage limits, documented in docs/operations.md; all in UTF-8 bytes. */
+export const LIMITS = {
+  aggregateTypeBytes: 128,
+  aggregateIdBytes: 512,
+  commandIdBytes: 512,
+  /** Default for `maxEventBytes`; values over ~2 KB already cost overflow pages. */
+  eventBytes: 1024 * 1024,
+} as const;
+
+/** `account/a-1`: how streams are named in messages and logs. */
+export function streamName(stream: StreamRef): string {
+  return `${stream.type}/${stream.id}`;
+}
+
+/** The Map key for a stream; unambiguous because defineAggregate refuses a NUL in a type name. */
+export function streamKey(type: string, id: string): string {
+  return `${type}\u0000${id}`;
+}
+
+export function checkKeyPart(what: string, value: string, limit: number): void {
+  const bytes = Buffer.byteLength(value);
+  if (bytes > limit) throw new SizeLimitError(what, bytes, limit);
+}
+
+export function checkStreamRef(stream: StreamRef): void {
+  checkKeyPart(`aggregate type "${stream.type.slice(0, 40)}"`, stream.type, LIMITS.aggregateTypeBytes);
+  checkKeyPart(`aggregate id of ${stream.type} "${stream.id.slice(0, 40)}…"`, stream.id, LIMITS.aggregateIdBytes);
+}

@@ -1,0 +1,338 @@
+// The event log on one LMDB environment. Owns: positions are assigned here, gapless and in
+// commit order; an append is all-or-nothing and checked against its stream's version; versions
+// seen by `stage` include appends not yet committed. Events are keyed by position (appends at the
+// right edge of the tree); a stream is read by walking `prev` pointers back from its head.
+import { mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import { ConcurrencyError, CorruptDataError, EncodingError, PersistenceError, SizeLimitError } from '../runtime/errors.js';
+import { createEventCodec, readPrev, type EventCodec, type EventRecord } from './codec.js';
+import type {
+  AppendResult, EventLog, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
+  StreamAppend, StreamHead, StreamRef,
+} from './event-log.js';
+import { GroupCommit, type Durability } from './group-commit.js';
+import { LIMITS, checkKeyPart, checkStreamRef, streamKey, streamName } from './keys.js';
+import { acquireWriterLock, type WriterLock } from './writer-lock.js';
+
+/** Options of `openEventLog`. */
+export interface EventLogOptions {
+  /** The data directory; the events environment lives in `<path>/events`. */
+  readonly path: string;
+  /** Open for inspection only: allowed while a writer runs; every write throws. @default false */
+  readonly readOnly?: boolean;
+  /** Acknowledge after fsync ('sync') or at commit ('async'). @default 'sync' */
+  readonly durability?: Durability;
+  /** Largest encoded event in bytes. @default 1 MiB */
+  readonly maxEventBytes?: number;
+}
+
+const FORMAT = 1;
+
+/** The directory of the events environment inside a data directory. */
+export function eventsPath(path: string): string {
+  return join(path, 'events');
+}
+
+/** Opens (creating if needed) the event log of a data directory. */
+export function openEventLog(options: EventLogOptions): EventLog {
+  const readOnly = options.readOnly ?? false;
+  const dir = eventsPath(options.path);
+  if (readOnly && !existsSync(dir)) {
+    throw new Error(`${options.path} is not a rehydra data directory (no events/ folder)`);
+  }
+  if (!readOnly) mkdirSync(dir, { recursive: true });
+  const lock = readOnly ? undefined : acquireWriterLock(options.path);
+  try {
+    return new LmdbEventLog(options.path, dir, readOnly, options.durability ?? 'sync', options.maxEventBytes ?? LIMITS.eventBytes, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+type HeadValue = [version: number, position: number];
+type LedgerValue = [version: number, position: number, count: number];
+
+class LmdbEventLog implements EventLog {
+  private readonly env: RootDatabase;
+  private readonly log: Database<Buffer, number>;
+  private readonly heads: Database;
+  private readonly snapshots: Database;
+  private readonly ledger: Database;
+  private readonly meta: Database;
+  private readonly codec: EventCodec;
+  private readonly commit: GroupCommit | undefined;
+  private readonly pendingHeads = new Map<string, StreamHead>();
+  private readonly pendingLedger = new Map<string, StagedAppend>();
+  private readonly listeners = new Set<(head: number) => void>();
+  private nextPosition: number;
+  private durableHead: number;
+  private broken: unknown = undefined;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    dir: string,
+    readonly readOnly: boolean,
+    durability: Durability,
+    private readonly maxEventBytes: number,
+    private readonly lock: WriterLock | undefined,
+  ) {
+    this.env = open({ path: dir, readOnly, separateFlushed: true, maxDbs: 8 });
+    this.log = this.env.openDB<Buffer, number>('log', { encoding: 'binary' });
+    this.heads = this.env.openDB('heads', {});
+    this.snapshots = this.env.openDB('snapshots', {});
+    this.ledger = this.env.openDB('ledger', {});
+    this.meta = this.env.openDB('meta', { useVersions: true });
+    const structures = {
+      load: () => this.meta.get('structures') as unknown[] | undefined,
+      save: (value: unknown[]) => this.commit!.batch().put(this.meta, 'structures', value),
+    };
+    this.codec = createEventCodec(structures, readOnly);
+    this.nextPosition = this.lastPosition();
+    this.durableHead = this.nextPosition;
+    if (readOnly) {
+      if (this.meta.get('format') === undefined && this.nextPosition === 0) {
+        this.env.close();
+        throw new Error(`${path} is not a rehydra data directory (no format marker)`);
+      }
+      this.commit = undefined;
+      return;
+    }
+    if (this.meta.get('format') === undefined) this.meta.putSync('format', FORMAT);
+    this.commit = new GroupCommit(this.meta, durability, {
+      durable: (head) => this.onDurableHead(head),
+      failed: (error) => this.onFailed(error),
+    }, this.nextPosition);
+  }
+
+  append(appends: readonly StreamAppend[]): Promise<AppendResult>[] {
+    return appends.map((append) => {
+      try {
+        return this.stage(append).durable;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    });
+  }
+
+  stage(append: StreamAppend): StagedAppend {
+    const commit = this.writer();
+    const { stream, events, commandId } = append;
+    const name = streamName(stream);
+    if (this.broken !== undefined) throw new PersistenceError(name, this.broken);
+    checkStreamRef(stream);
+    if (commandId !== undefined) checkKeyPart(`commandId of ${name}`, commandId, LIMITS.commandIdBytes);
+    const key = streamKey(stream.type, stream.id);
+    const head = this.pendingHeads.get(key) ?? this.readHead(stream);
+    const actual = head?.version ?? 0;
+    if (append.expectedVersion !== actual) throw new ConcurrencyError(name, append.expectedVersion, actual);
+
+    // Encode every event before touching any state, so a bad event leaves nothing behind.
+    const values: Buffer[] = [];
+    const stored: StoredEvent[] = [];
+    let prev = head?.position ?? 0;
+    let position = this.nextPosition;
+    let version = actual;
+    for (const event of events) {
+      position++;
+      version++;
+      const record: EventRecord = {
+        aggregateType: stream.type, aggregateId: stream.id, version, type: event.type, data: event.data, metadata: event.metadata,
+      };
+      let value: Buffer;
+      try {
+        value = this.codec.encode(record, prev);
+      } catch (error) {
+        throw new EncodingError(name, event.type, error);
+      }
+      if (value.length > this.maxEventBytes) {
+        throw new SizeLimitError(`event "${event.type}" of ${name} at version ${version}`, value.length, this.maxEventBytes);
+      }
+      values.push(value);
+      stored.push({ position, ...record });
+      prev = position;
+    }
+
+    if (stored.length === 0 && commandId === undefined) {
+      const result: AppendResult = { version, position: this.nextPosition, events: stored };
+      return { result, durable: Promise.resolve(result) };
+    }
+    const batch = commit.batch();
+    for (let i = 0; i < values.length; i++) batch.put(this.log, stored[i]!.position, values[i]);
+    if (stored.length > 0) {
+      const newHead: StreamHead = { version, position };
+      this.pendingHeads.set(key, newHead);
+      batch.put(this.heads, [stream.type, stream.id], [version, position] satisfies HeadValue);
+      batch.afterCommit(() => {
+        if (this.pendingHeads.get(key) === newHead) this.pendingHeads.delete(key);
+      });
+      this.nextPosition = position;
+      batch.head = position;
+    }
+    const result: AppendResult = { version, position: this.nextPosition, events: stored };
+    const staged: StagedAppend = { result, durable: batch.done.then(() => result, (error: unknown) => { throw new PersistenceError(name, error); }) };
+    if (commandId !== undefined) {
+      const ledgerKey = `${key}\u0000${commandId}`;
+      this.pendingLedger.set(ledgerKey, staged);
+      batch.put(this.ledger, [stream.type, stream.id, commandId], [version, result.position, stored.length] satisfies LedgerValue);
+      batch.afterCommit(() => this.pendingLedger.delete(ledgerKey));
+    }
+    return staged;
+  }
+
+  *readStream(stream: StreamRef, options: ReadStreamOptions = {}): IterableIterator<StoredEvent> {
+    const head = this.streamHead(stream);
+    if (!head) return;
+    const from = Math.max(1, options.fromVersion ?? 1);
+    const to = Math.min(head.version, options.toVersion ?? head.version);
+    if (from > to) return;
+    // Walk back from the head to `from`, reading only the 6-byte prev headers.
+    const positions = new Array<number>(to - from + 1);
+    let position = head.position;
+    for (let version = head.version; version >= from; version--) {
+      if (version <= to) positions[version - from] = position;
+      if (version > from) position = readPrev(this.rawAt(position));
+    }
+    for (const at of positions) yield this.decodeAt(at);
+  }
+
+  *readAll(options: ReadAllOptions = {}): IterableIterator<StoredEvent> {
+    const start = Math.max(1, options.fromPosition ?? 1);
+    const end = this.headPosition() + 1;
+    if (start >= end) return;
+    const range = this.log.getRange({ start, end, limit: options.limit, snapshot: false });
+    for (const { key, value } of range) yield this.toStored(key, value);
+  }
+
+  eventAt(position: number): StoredEvent | undefined {
+    if (position < 1 || position > this.headPosition()) return undefined;
+    return this.decodeAt(position);
+  }
+
+  headPosition(): number {
+    return this.readOnly ? this.lastPosition() : this.durableHead;
+  }
+
+  streamVersion(stream: StreamRef): number {
+    return (this.pendingHeads.get(streamKey(stream.type, stream.id)) ?? this.readHead(stream))?.version ?? 0;
+  }
+
+  streamHead(stream: StreamRef): StreamHead | undefined {
+    return this.readHead(stream);
+  }
+
+  *streams(type?: string): IterableIterator<StreamRef & StreamHead> {
+    for (const { key, value } of this.heads.getRange({ start: type === undefined ? undefined : [type], snapshot: false })) {
+      const [keyType, id] = key as [string, string];
+      if (type !== undefined && keyType !== type) return;
+      const [version, position] = value as HeadValue;
+      yield { type: keyType, id, version, position };
+    }
+  }
+
+  latestSnapshot(stream: StreamRef): StoredSnapshot | undefined {
+    return this.getDecoded(this.snapshots, [stream.type, stream.id], `snapshot of ${streamName(stream)}`) as StoredSnapshot | undefined;
+  }
+
+  putSnapshot(stream: StreamRef, snapshot: StoredSnapshot): Promise<void> {
+    const batch = this.writer().batch();
+    batch.put(this.snapshots, [stream.type, stream.id], snapshot);
+    return batch.done.catch((error: unknown) => {
+      throw new PersistenceError(streamName(stream), error);
+    });
+  }
+
+  commandResult(stream: StreamRef, commandId: string): StagedAppend | undefined {
+    const pending = this.pendingLedger.get(`${streamKey(stream.type, stream.id)}\u0000${commandId}`);
+    if (pending) return pending;
+    const entry = this.getDecoded(this.ledger, [stream.type, stream.id, commandId], `ledger entry ${commandId} of ${streamName(stream)}`) as
+      | LedgerValue
+      | undefined;
+    if (!entry) return undefined;
+    const [version, position, count] = entry;
+    const events: StoredEvent[] = [];
+    for (let at = position - count + 1; at <= position; at++) events.push(this.decodeAt(at));
+    const result: AppendResult = { version, position, events };
+    return { result, durable: Promise.resolve(result) };
+  }
+
+  onDurable(listener: (head: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.commit?.idle();
+    await this.env.close();
+    this.lock?.release();
+  }
+
+  private writer(): GroupCommit {
+    if (!this.commit) throw new TypeError(`${this.path} is open read-only: writes are refused`);
+    if (this.closed) throw new PersistenceError(this.path, new Error('the event log is closed'));
+    return this.commit;
+  }
+
+  private lastPosition(): number {
+    for (const key of this.log.getKeys({ reverse: true, limit: 1 })) return key;
+    return 0;
+  }
+
+  private readHead(stream: StreamRef): StreamHead | undefined {
+    const value = this.getDecoded(this.heads, [stream.type, stream.id], `head of ${streamName(stream)}`) as HeadValue | undefined;
+    return value && { version: value[0], position: value[1] };
+  }
+
+  private getDecoded(db: Database, key: Key, what: string): unknown {
+    try {
+      return db.get(key);
+    } catch (error) {
+      throw new CorruptDataError(what, error);
+    }
+  }
+
+  private rawAt(position: number): Buffer {
+    const value = this.log.getBinaryFast(position);
+    if (!value) throw new CorruptDataError(`log position ${position}`, new Error('missing: a prev pointer leads to no event'));
+    return value;
+  }
+
+  private decodeAt(position: number): StoredEvent {
+    return this.toStored(position, this.rawAt(position));
+  }
+
+  private toStored(position: number, value: Uint8Array): StoredEvent {
+    const record = this.codec.decode(value, position);
+    return {
+      position, aggregateType: record.aggregateType, aggregateId: record.aggregateId, version: record.version,
+      type: record.type, data: record.data, metadata: record.metadata as StoredEvent['metadata'],
+    };
+  }
+
+  private onDurableHead(head: number): void {
+    if (head > this.durableHead) this.durableHead = head;
+    for (const listener of this.listeners) listener(this.durableHead);
+    this.recoverIfQuiet();
+  }
+
+  private onFailed(error: unknown): void {
+    this.broken ??= error;
+    this.recoverIfQuiet();
+  }
+
+  /** After a failure, once nothing is in flight: re-read the truth from disk and accept appends again. */
+  private recoverIfQuiet(): void {
+    if (this.broken === undefined || this.commit!.pending > 0) return;
+    this.pendingHeads.clear();
+    this.pendingLedger.clear();
+    this.nextPosition = this.lastPosition();
+    this.durableHead = this.nextPosition;
+    this.commit!.reset(this.nextPosition);
+    this.broken = undefined;
+    this.codec.resave();
+  }
+}
