@@ -1,4 +1,13 @@
 // The single public entry of rehydra: every export is listed by name.
+export { createRuntime } from './runtime.js';
+export { defineAggregate } from '../actors/define-aggregate.js';
+export type {
+  AggregateConfig, AggregateDefinition, Command, CommandHandler, DomainEvent, Upcaster,
+} from '../actors/define-aggregate.js';
+export type {
+  Runtime, RuntimeOptions, SendOptions, SendResult, AggregateState, StateOptions, EventIterable, SubscribeOptions,
+  RuntimeMetrics, LatencySummary,
+} from './types.js';
 export {
   RehydraError, UnknownAggregateError, UnknownCommandError, InvalidCommandError, ConcurrencyError, IllegalEventError,
   MailboxFullError, EncodingError, ApplyError, SizeLimitError, PersistenceError, StorageLockedError, CorruptDataError,
@@ -8,6 +17,6 @@ export { openEventLog } from '../storage/lmdb-event-log.js';
 export type { EventLogOptions } from '../storage/lmdb-event-log.js';
 export type {
   EventLog, StoredEvent, EventMetadata, NewEvent, StreamAppend, AppendResult, StagedAppend, StoredSnapshot, StreamHead,
-  StreamRef, ReadStreamOptions, ReadAllOptions,
+  StreamRef, ReadStreamOptions, ReadAllOptions, CommitStats,
 } from '../storage/event-log.js';
 export type { Durability } from '../storage/group-commit.js';

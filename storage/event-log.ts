@@ -94,6 +94,13 @@ export interface ReadAllOptions {
   readonly limit?: number;
 }
 
+/** Group-commit counters since the log was opened. */
+export interface CommitStats {
+  readonly commits: number;
+  readonly events: number;
+  readonly maxBatchEvents: number;
+}
+
 /** The durable event log of one data directory. */
 export interface EventLog {
   readonly path: string;
@@ -124,6 +131,8 @@ export interface EventLog {
   putSnapshot(stream: StreamRef, snapshot: StoredSnapshot): Promise<void>;
   /** The ledgered append of a command (staged or durable), undefined if the command is new. */
   commandResult(stream: StreamRef, commandId: string): StagedAppend | undefined;
+  /** Group-commit counters: commits, events committed, the largest batch (events). */
+  stats(): CommitStats;
   /** Called with the new durable head after each group commit. */
   onDurable(listener: (head: number) => void): () => void;
   /** Settles every staged append, then closes the environment and releases the writer lock. */

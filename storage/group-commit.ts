@@ -45,6 +45,7 @@ export class GroupCommit {
     private readonly durability: Durability,
     private readonly hooks: GroupCommitHooks,
     head: number,
+    private readonly injectFailure?: () => boolean,
   ) {
     this.issuedHead = head;
     meta.putSync(GUARD_KEY, GUARD_KEY, head);
@@ -98,7 +99,9 @@ export class GroupCommit {
     this.current = undefined;
     const expected = this.issuedHead;
     this.issuedHead = batch.head;
-    const committed = (this.meta as RootDatabase).ifVersion(GUARD_KEY, expected, () => {
+    // A failure is injected as a guard that cannot match: the same path a real failure takes.
+    const guard = this.injectFailure?.() ? -1 : expected;
+    const committed = (this.meta as RootDatabase).ifVersion(GUARD_KEY, guard, () => {
       for (const { db, key, value } of batch.puts) void db.put(key, value);
       void this.meta.put(GUARD_KEY, GUARD_KEY, batch.head);
     }) as Promise<boolean> & { flushed?: Promise<void> };

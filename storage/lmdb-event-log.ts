@@ -8,7 +8,7 @@ import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { ConcurrencyError, CorruptDataError, EncodingError, PersistenceError, SizeLimitError } from '../runtime/errors.js';
 import { createEventCodec, readPrev, type EventCodec, type EventRecord } from './codec.js';
 import type {
-  AppendResult, EventLog, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
+  AppendResult, CommitStats, EventLog, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
   StreamAppend, StreamHead, StreamRef,
 } from './event-log.js';
 import { GroupCommit, type Durability } from './group-commit.js';
@@ -25,6 +25,8 @@ export interface EventLogOptions {
   readonly durability?: Durability;
   /** Largest encoded event in bytes. @default 1 MiB */
   readonly maxEventBytes?: number;
+  /** Testing only: called per group commit; returning true makes that commit fail. */
+  readonly injectCommitFailure?: () => boolean;
 }
 
 const FORMAT = 1;
@@ -44,7 +46,7 @@ export function openEventLog(options: EventLogOptions): EventLog {
   if (!readOnly) mkdirSync(dir, { recursive: true });
   const lock = readOnly ? undefined : acquireWriterLock(options.path);
   try {
-    return new LmdbEventLog(options.path, dir, readOnly, options.durability ?? 'sync', options.maxEventBytes ?? LIMITS.eventBytes, lock);
+    return new LmdbEventLog(options, dir, lock);
   } catch (error) {
     lock?.release();
     throw error;
@@ -69,16 +71,22 @@ class LmdbEventLog implements EventLog {
   private nextPosition: number;
   private durableHead: number;
   private broken: unknown = undefined;
+  private commitStats = { commits: 0, events: 0, maxBatchEvents: 0 };
   private closed = false;
 
+  readonly path: string;
+  readonly readOnly: boolean;
+  private readonly maxEventBytes: number;
+
   constructor(
-    readonly path: string,
+    options: EventLogOptions,
     dir: string,
-    readonly readOnly: boolean,
-    durability: Durability,
-    private readonly maxEventBytes: number,
     private readonly lock: WriterLock | undefined,
   ) {
+    const readOnly = options.readOnly ?? false;
+    this.path = options.path;
+    this.readOnly = readOnly;
+    this.maxEventBytes = options.maxEventBytes ?? LIMITS.eventBytes;
     this.env = open({ path: dir, readOnly, separateFlushed: true, maxDbs: 8 });
     this.log = this.env.openDB<Buffer, number>('log', { encoding: 'binary' });
     this.heads = this.env.openDB('heads', {});
@@ -95,16 +103,14 @@ class LmdbEventLog implements EventLog {
     if (readOnly) {
       if (this.meta.get('format') === undefined && this.nextPosition === 0) {
         this.env.close();
-        throw new Error(`${path} is not a rehydra data directory (no format marker)`);
+        throw new Error(`${this.path} is not a rehydra data directory (no format marker)`);
       }
       this.commit = undefined;
       return;
     }
     if (this.meta.get('format') === undefined) this.meta.putSync('format', FORMAT);
-    this.commit = new GroupCommit(this.meta, durability, {
-      durable: (head) => this.onDurableHead(head),
-      failed: (error) => this.onFailed(error),
-    }, this.nextPosition);
+    const hooks = { durable: (head: number) => this.onDurableHead(head), failed: (error: unknown) => this.onFailed(error) };
+    this.commit = new GroupCommit(this.meta, options.durability ?? 'sync', hooks, this.nextPosition, options.injectCommitFailure);
   }
 
   append(appends: readonly StreamAppend[]): Promise<AppendResult>[] {
@@ -258,6 +264,10 @@ class LmdbEventLog implements EventLog {
     return { result, durable: Promise.resolve(result) };
   }
 
+  stats(): CommitStats {
+    return { ...this.commitStats };
+  }
+
   onDurable(listener: (head: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -314,7 +324,14 @@ class LmdbEventLog implements EventLog {
   }
 
   private onDurableHead(head: number): void {
-    if (head > this.durableHead) this.durableHead = head;
+    const stats = this.commitStats;
+    stats.commits++;
+    if (head > this.durableHead) {
+      const events = head - this.durableHead;
+      stats.events += events;
+      if (events > stats.maxBatchEvents) stats.maxBatchEvents = events;
+      this.durableHead = head;
+    }
     for (const listener of this.listeners) listener(this.durableHead);
     this.recoverIfQuiet();
   }

@@ -1,0 +1,271 @@
+// One live aggregate: an XState actor, its version, and its commands in FIFO order. A command is
+// decided, applied and staged synchronously (so the next one can be decided while this one is
+// flushed: pipelining); its ack waits for durability, and acks resolve in order. Anything that
+// leaves the live actor ahead of what will be on disk (an illegal second event, an encoding
+// error, a failed write) resets it: the actor is rebuilt from disk once its writes have settled.
+import type { AnyActor } from 'xstate';
+import {
+  ApplyError, ConcurrencyError, IllegalEventError, InvalidCommandError, MailboxFullError, PersistenceError,
+} from '../runtime/errors.js';
+import type { AggregateState, SendOptions, SendResult } from '../runtime/types.js';
+import type { EventLog, EventMetadata, NewEvent, StagedAppend } from '../storage/event-log.js';
+import { streamName, type StreamRef } from '../storage/keys.js';
+import { applyEvent, failureOf } from './apply-event.js';
+import type { AggregateDefinition, Command, DomainEvent } from './define-aggregate.js';
+import { Mailbox } from './mailbox.js';
+import { rehydrate } from './replay.js';
+
+/** What an actor needs from its runtime. */
+export interface ActorHost {
+  readonly log: EventLog;
+  readonly mailboxCapacity: number;
+  /** A command was acknowledged (durable) after `micros` µs, or rejected. */
+  accepted(micros: number): void;
+  rejected(): void;
+  rehydrated(): void;
+  snapshotWritten(): void;
+  /** The actor became quiescent (nothing queued or in flight). */
+  quiescent(actor: AggregateActor): void;
+}
+
+interface CommandWork {
+  readonly kind: 'command';
+  readonly command: Command;
+  readonly options: SendOptions;
+  readonly started: number;
+  readonly resolve: (result: SendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface QueryWork {
+  readonly kind: 'query';
+  readonly resolve: (state: AggregateState) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Work = CommandWork | QueryWork;
+
+function toEvents(stream: string, commandType: string, output: unknown): DomainEvent[] {
+  const events = output === undefined ? [] : Array.isArray(output) ? output : [output];
+  for (const event of events) {
+    if (typeof event !== 'object' || event === null || typeof (event as DomainEvent).type !== 'string') {
+      throw new InvalidCommandError(stream, `handler "${commandType}" must return events ({ type: string, ... }), an array of them, or nothing`);
+    }
+  }
+  return events as DomainEvent[];
+}
+
+function splitEvent(event: DomainEvent, metadata: EventMetadata): NewEvent {
+  const { type, ...data } = event;
+  return { type, data, metadata };
+}
+
+function metadataOf(options: SendOptions, timestamp: number): EventMetadata {
+  const { commandId, metadata } = options;
+  const correlationId = options.correlationId ?? (metadata?.correlationId as string | undefined) ?? commandId;
+  const causationId = options.causationId ?? (metadata?.causationId as string | undefined) ?? commandId;
+  return {
+    ...metadata,
+    timestamp,
+    ...(commandId === undefined ? {} : { commandId }),
+    ...(correlationId === undefined ? {} : { correlationId }),
+    ...(causationId === undefined ? {} : { causationId }),
+  };
+}
+
+/** A live aggregate with its mailbox; created by the registry, one per stream. */
+export class AggregateActor {
+  readonly name: string;
+  /** Monotonic time of the last command or query, for idle passivation. */
+  lastUsed = 0;
+  private actor: AnyActor | undefined;
+  private version = 0;
+  private status: 'loading' | 'ready' | 'failed' = 'loading';
+  private failure: unknown;
+  private readonly mailbox = new Mailbox<Work>();
+  private inflight = 0;
+  /** Durability of the last staged command: later acks and queries wait for it. */
+  private last: Promise<unknown> | undefined;
+
+  constructor(
+    readonly definition: AggregateDefinition,
+    readonly stream: StreamRef,
+    private readonly host: ActorHost,
+  ) {
+    this.name = streamName(stream);
+  }
+
+  /** Commands and queries queued or waiting for durability. */
+  get depth(): number {
+    return this.mailbox.length + this.inflight;
+  }
+
+  /** True when the actor can be passivated without losing or delaying anything. */
+  get idle(): boolean {
+    return this.status !== 'loading' && this.depth === 0;
+  }
+
+  /** Rebuilds the actor from disk once `after` (writes of a previous incarnation) has settled. */
+  load(after?: Promise<unknown>): void {
+    this.status = 'loading';
+    if (after) after.then(() => this.loadNow(), () => this.loadNow());
+    else this.loadNow();
+  }
+
+  /** Queues a command; rejects at once with MailboxFullError when the mailbox is at capacity. */
+  send(command: Command, options: SendOptions, started: number): Promise<SendResult> {
+    return new Promise<SendResult>((resolve, reject) => this.submit({ kind: 'command', command, options, started, resolve, reject }));
+  }
+
+  /** The current state, as of every command queued before it, once those are durable. */
+  state(): Promise<AggregateState> {
+    return new Promise<AggregateState>((resolve, reject) => this.submit({ kind: 'query', resolve, reject }));
+  }
+
+  /** Stops the XState actor; only called on an idle actor. */
+  stop(): void {
+    this.actor?.stop();
+    this.actor = undefined;
+  }
+
+  private submit(work: Work): void {
+    if (work.kind === 'command' && this.depth >= this.host.mailboxCapacity) {
+      return this.fail(work, new MailboxFullError(this.name, this.host.mailboxCapacity));
+    }
+    if (this.status === 'failed') this.load();
+    if (this.status === 'failed') this.fail(work, this.failure);
+    else if (this.status === 'ready' && this.mailbox.length === 0) this.run(work);
+    else this.mailbox.push(work);
+  }
+
+  private loadNow(): void {
+    try {
+      const { actor, version } = rehydrate(this.definition, this.host.log, this.stream);
+      this.actor = actor;
+      this.version = version;
+      this.status = 'ready';
+      this.host.rehydrated();
+    } catch (error) {
+      // The stream cannot be rebuilt (schema drift, corrupt data): fail what waits; retry on next use.
+      this.status = 'failed';
+      this.failure = error;
+      for (const work of this.mailbox.drain()) this.fail(work, error);
+      this.host.quiescent(this);
+      return;
+    }
+    while (this.status === 'ready' && this.mailbox.length > 0) this.run(this.mailbox.shift()!);
+    if (this.depth === 0) this.host.quiescent(this);
+  }
+
+  private run(work: Work): void {
+    if (work.kind === 'query') return this.answer(work);
+    try {
+      this.execute(work);
+    } catch (error) {
+      this.fail(work, error);
+    }
+  }
+
+  private fail(work: Work, error: unknown): void {
+    if (work.kind === 'command') this.host.rejected();
+    work.reject(error);
+  }
+
+  private answer(work: QueryWork): void {
+    const snapshot = this.actor!.getSnapshot();
+    const state: AggregateState = { value: snapshot.value, context: snapshot.context, version: this.version };
+    if (this.last) this.last.then(() => work.resolve(state), work.reject);
+    else work.resolve(state);
+  }
+
+  private execute(work: CommandWork): void {
+    const { command, options } = work;
+    const log = this.host.log;
+    if (options.commandId !== undefined) {
+      const prior = log.commandResult(this.stream, options.commandId);
+      if (prior) return this.track(work, prior.durable);
+    }
+    if (options.expectedVersion !== undefined && options.expectedVersion !== this.version) {
+      throw new ConcurrencyError(this.name, options.expectedVersion, this.version);
+    }
+    const actor = this.actor!;
+    const events = toEvents(this.name, command.type, this.definition.commands[command.type]!(command, actor.getSnapshot()));
+    if (events.length === 0 && options.commandId === undefined) {
+      const result: SendResult = { version: this.version, position: log.headPosition(), events: [] };
+      return this.track(work, this.last ? this.last.then(() => result) : Promise.resolve(result));
+    }
+    this.applyAll(events);
+    const metadata = metadataOf(options, Date.now());
+    let staged: StagedAppend;
+    try {
+      staged = log.stage({
+        stream: this.stream, expectedVersion: this.version, events: events.map((event) => splitEvent(event, metadata)),
+        commandId: options.commandId,
+      });
+    } catch (error) {
+      if (events.length > 0) this.reset();
+      throw error;
+    }
+    const before = this.version;
+    this.version = staged.result.version;
+    this.maybeSnapshot(before, staged);
+    this.track(work, staged.durable);
+  }
+
+  /** Applies a command's events in turn; any refusal undoes the ones already applied by a reset. */
+  private applyAll(events: readonly DomainEvent[]): void {
+    const actor = this.actor!;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const value = actor.getSnapshot().value;
+      const outcome = applyEvent(actor, event);
+      if (outcome === 'applied') continue;
+      if (outcome === 'failed') {
+        const cause = failureOf(actor);
+        this.reset();
+        throw new ApplyError(this.name, event.type, cause);
+      }
+      if (i > 0) this.reset();
+      throw new IllegalEventError(this.name, event.type, value);
+    }
+  }
+
+  private maybeSnapshot(before: number, staged: StagedAppend): void {
+    const every = this.definition.snapshotEvery;
+    const { version, position } = staged.result;
+    if (every === 0 || Math.floor(version / every) === Math.floor(before / every)) return;
+    // Taken now, while the actor is exactly at `version`; written only once those events are durable.
+    const state = this.actor!.getPersistedSnapshot();
+    const fingerprint = this.definition.fingerprint;
+    staged.durable.then(
+      () => this.host.log.putSnapshot(this.stream, { version, position, fingerprint, state }).then(() => this.host.snapshotWritten()),
+      () => undefined,
+    ).catch(() => undefined);
+  }
+
+  private track(work: CommandWork, durable: Promise<SendResult>): void {
+    this.inflight++;
+    this.last = durable;
+    durable.then(
+      (result) => {
+        this.inflight--;
+        this.host.accepted((performance.now() - work.started) * 1000);
+        work.resolve(result);
+        if (this.depth === 0) this.host.quiescent(this);
+      },
+      (error: unknown) => {
+        this.inflight--;
+        this.fail(work, error instanceof PersistenceError ? error : new PersistenceError(this.name, error));
+        // The live actor is ahead of the disk now; every later in-flight write fails too.
+        this.reset();
+      },
+    );
+  }
+
+  /** Drops the live actor; it is rebuilt from disk after this actor's writes have settled. */
+  private reset(): void {
+    if (this.status !== 'ready') return;
+    this.stop();
+    this.load(this.last);
+  }
+}

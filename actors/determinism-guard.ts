@@ -1,0 +1,64 @@
+// Replay must reproduce the state from events alone, so an aggregate's machine may not start
+// timers or child actors: they would fire again (or not at all) on every rehydration.
+import type { AnyStateMachine } from 'xstate';
+import { NonDeterministicMachineError } from '../runtime/errors.js';
+
+interface NodeConfig {
+  readonly after?: unknown;
+  readonly invoke?: unknown;
+  readonly states?: Record<string, NodeConfig>;
+  readonly entry?: unknown;
+  readonly exit?: unknown;
+  readonly on?: Record<string, unknown>;
+  readonly always?: unknown;
+}
+
+/** Built-in XState action creators carry their kind in `type` (e.g. 'xstate.spawnChild'). */
+function actionProblem(action: unknown): string | undefined {
+  if (typeof action === 'function') {
+    const kind = (action as { type?: unknown }).type;
+    if (kind === 'xstate.spawnChild') return 'it spawns a child actor (spawnChild)';
+    if ((action as { delay?: unknown }).delay !== undefined) return `it schedules a delayed action (${String(kind)})`;
+    if (/\bspawn\s*\(/.test(action.toString())) return 'an action calls spawn()';
+  }
+  return undefined;
+}
+
+function actionsOf(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value.flatMap(actionsOf);
+  if (typeof value === 'object' && value !== null && 'actions' in value) return actionsOf((value as { actions: unknown }).actions);
+  return [value];
+}
+
+function nodeProblem(node: NodeConfig, path: string): string | undefined {
+  if (node.after !== undefined) return `state "${path}" has delayed transitions (after)`;
+  if (node.invoke !== undefined) return `state "${path}" invokes an actor (invoke)`;
+  const transitions = [...Object.values(node.on ?? {}), node.always].flatMap((t) => (Array.isArray(t) ? t : [t]));
+  for (const action of [...actionsOf(node.entry), ...actionsOf(node.exit), ...transitions.flatMap(actionsOf)]) {
+    const problem = actionProblem(action);
+    if (problem) return `state "${path}": ${problem}`;
+  }
+  for (const [name, child] of Object.entries(node.states ?? {})) {
+    const problem = nodeProblem(child, path ? `${path}.${name}` : name);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** Throws NonDeterministicMachineError when the machine cannot be replayed from its events. */
+export function assertDeterministic(aggregateType: string, machine: AnyStateMachine): void {
+  const implementations = machine.implementations as { actors?: object; delays?: object; actions?: Record<string, unknown> };
+  if (Object.keys(implementations.actors ?? {}).length > 0) {
+    throw new NonDeterministicMachineError(aggregateType, 'its setup() declares actors, which only invoke or spawn can use');
+  }
+  if (Object.keys(implementations.delays ?? {}).length > 0) {
+    throw new NonDeterministicMachineError(aggregateType, 'its setup() declares delays (timers)');
+  }
+  for (const [name, action] of Object.entries(implementations.actions ?? {})) {
+    const problem = actionProblem(action);
+    if (problem) throw new NonDeterministicMachineError(aggregateType, `action "${name}": ${problem}`);
+  }
+  const problem = nodeProblem(machine.config as NodeConfig, '');
+  if (problem) throw new NonDeterministicMachineError(aggregateType, problem);
+}

@@ -1,0 +1,72 @@
+// User options in, resolved options out: every field checked once, with an error naming it,
+// so a typo or a wrong unit fails at createRuntime and not under load.
+import { availableParallelism } from 'node:os';
+import type { AggregateDefinition } from '../actors/define-aggregate.js';
+import { LIMITS } from '../storage/keys.js';
+import type { Durability } from '../storage/group-commit.js';
+import type { RuntimeOptions } from './types.js';
+
+/** RuntimeOptions with every default filled in. */
+export interface ResolvedOptions {
+  readonly path: string;
+  readonly aggregates: ReadonlyMap<string, AggregateDefinition>;
+  readonly durability: Durability;
+  readonly mailboxCapacity: number;
+  readonly idleTimeoutMs: number;
+  readonly maxActiveActors: number;
+  readonly workers: number;
+  readonly maxEventBytes: number;
+}
+
+const KNOWN = new Set([
+  'path', 'aggregates', 'projections', 'durability', 'mailboxCapacity', 'idleTimeoutMs', 'maxActiveActors', 'workers', 'maxEventBytes',
+]);
+
+function integer(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`options.${name} must be an integer ≥ ${min} (got ${String(value)})`);
+  }
+  return value;
+}
+
+function aggregatesOf(value: unknown): Map<string, AggregateDefinition> {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError('options.aggregates must be a non-empty array of defineAggregate(...) results');
+  }
+  const byType = new Map<string, AggregateDefinition>();
+  for (const [index, definition] of value.entries()) {
+    const candidate = definition as Partial<AggregateDefinition> | null;
+    if (!candidate || typeof candidate.type !== 'string' || typeof candidate.fingerprint !== 'string') {
+      throw new TypeError(`options.aggregates[${index}] is not a defineAggregate(...) result`);
+    }
+    if (byType.has(candidate.type)) throw new TypeError(`options.aggregates has two aggregates of type "${candidate.type}"`);
+    byType.set(candidate.type, candidate as AggregateDefinition);
+  }
+  return byType;
+}
+
+/** Validates user options and fills in defaults; throws TypeError/RangeError naming the field. */
+export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createRuntime needs an options object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new TypeError(`options.${key} is not a createRuntime option (known: ${[...KNOWN].join(', ')})`);
+  }
+  if (typeof options.path !== 'string' || options.path.length === 0) {
+    throw new TypeError(`options.path must be a non-empty directory path (got ${JSON.stringify(options.path)})`);
+  }
+  const durability = options.durability ?? 'sync';
+  if (durability !== 'sync' && durability !== 'async') {
+    throw new TypeError(`options.durability must be 'sync' or 'async' (got ${JSON.stringify(durability)})`);
+  }
+  return {
+    path: options.path,
+    aggregates: aggregatesOf(options.aggregates),
+    durability,
+    mailboxCapacity: integer('mailboxCapacity', options.mailboxCapacity, 1024, 1),
+    idleTimeoutMs: integer('idleTimeoutMs', options.idleTimeoutMs, 60_000, 0),
+    maxActiveActors: integer('maxActiveActors', options.maxActiveActors, 100_000, 1),
+    workers: integer('workers', options.workers, Math.min(2, availableParallelism()), 1),
+    maxEventBytes: integer('maxEventBytes', options.maxEventBytes, LIMITS.eventBytes, 64),
+  };
+}

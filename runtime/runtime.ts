@@ -1,0 +1,206 @@
+// createRuntime: validates input at the door (nothing malformed reaches an actor), routes each
+// command to its aggregate's live actor (rehydrated on demand), and owns the lifecycle: close()
+// refuses new work, waits until every accepted command is acknowledged, then releases storage.
+import { AggregateActor, type ActorHost } from '../actors/aggregate-actor.js';
+import type { AggregateDefinition, Command } from '../actors/define-aggregate.js';
+import { rehydrate } from '../actors/replay.js';
+import { upcast } from '../actors/upcast.js';
+import type { EventLog, ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
+import { LIMITS, streamKey, streamName, type StreamRef } from '../storage/keys.js';
+import { openEventLog } from '../storage/lmdb-event-log.js';
+import {
+  InvalidCommandError, RuntimeClosedError, UnknownAggregateError, UnknownCommandError,
+} from './errors.js';
+import { bothIterable } from './event-iterable.js';
+import { MetricsRecorder } from './metrics.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import { Registry } from './registry.js';
+import { startSubscription } from './subscription.js';
+import type {
+  AggregateState, EventIterable, Runtime, RuntimeMetrics, RuntimeOptions, SendOptions, SendResult, StateOptions, SubscribeOptions,
+} from './types.js';
+import { checkSendOptions } from './send-options.js';
+
+/**
+ * Opens a data directory and starts a runtime serving the given aggregates.
+ * @example
+ * const runtime = await createRuntime({ path: './data', aggregates: [account] });
+ * await runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 10 });
+ */
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const resolved = resolveOptions(options);
+  return startRuntime(resolved, openEventLog({ path: resolved.path, durability: resolved.durability, maxEventBytes: resolved.maxEventBytes }));
+}
+
+/** Starts a runtime on an already open log (tests open it with fault injection); not public. */
+export async function startRuntime(options: ResolvedOptions, log: EventLog): Promise<Runtime> {
+  return new RehydraRuntime(options, log);
+}
+
+class RehydraRuntime implements Runtime, ActorHost {
+  readonly mailboxCapacity: number;
+  private readonly metricsRecorder = new MetricsRecorder();
+  private readonly registry: Registry;
+  private readonly sweeper: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    readonly log: EventLog,
+  ) {
+    this.mailboxCapacity = options.mailboxCapacity;
+    this.registry = new Registry(options.maxActiveActors, options.idleTimeoutMs, () => this.metricsRecorder.passivations++);
+    if (options.idleTimeoutMs > 0) {
+      this.sweeper = setInterval(() => this.registry.sweep(performance.now()), Math.min(options.idleTimeoutMs, 1_000));
+      this.sweeper.unref();
+    }
+  }
+
+  send(aggregateType: string, aggregateId: string, command: Command, options: SendOptions = {}): Promise<SendResult> {
+    try {
+      const definition = this.definitionFor(aggregateType, aggregateId, `send to ${aggregateType}/${aggregateId}`);
+      const name = `${aggregateType}/${aggregateId}`;
+      if (typeof command !== 'object' || command === null || typeof command.type !== 'string') {
+        throw new InvalidCommandError(name, 'the command must be an object with a string `type`');
+      }
+      if (!Object.hasOwn(definition.commands, command.type)) {
+        throw new UnknownCommandError(aggregateType, command.type, Object.keys(definition.commands));
+      }
+      checkSendOptions(name, options);
+      const now = performance.now();
+      this.metricsRecorder.commandsSubmitted++;
+      return this.actorFor(definition, aggregateId, now).send(command, options, now);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async state(aggregateType: string, aggregateId: string, options: StateOptions = {}): Promise<AggregateState> {
+    const definition = this.definitionFor(aggregateType, aggregateId, `state of ${aggregateType}/${aggregateId}`);
+    const stream = { type: aggregateType, id: aggregateId };
+    if (options.version === undefined && options.at === undefined) return this.actorFor(definition, aggregateId, performance.now()).state();
+    if (options.version !== undefined && (!Number.isSafeInteger(options.version) || options.version < 0)) {
+      throw new RangeError(`options.version of state(${streamName(stream)}) must be a non-negative integer (got ${options.version})`);
+    }
+    const at = options.at instanceof Date ? options.at.getTime() : options.at;
+    if (at !== undefined && !Number.isFinite(at)) throw new RangeError(`options.at of state(${streamName(stream)}) must be a Date or epoch milliseconds`);
+    const { actor, version } = rehydrate(definition, this.log, stream, { toVersion: options.version, at });
+    const snapshot = actor.getSnapshot();
+    actor.stop();
+    return { value: snapshot.value, context: snapshot.context, version };
+  }
+
+  readStream(aggregateType: string, aggregateId: string, options?: ReadStreamOptions): EventIterable {
+    const definition = this.definitionFor(aggregateType, aggregateId, `readStream of ${aggregateType}/${aggregateId}`);
+    const events = this.log.readStream({ type: aggregateType, id: aggregateId }, options);
+    return bothIterable(mapEvents(events, (event) => upcast(definition, event)));
+  }
+
+  readAll(options?: ReadAllOptions): EventIterable {
+    if (this.closing) throw new RuntimeClosedError('readAll');
+    return bothIterable(mapEvents(this.log.readAll(options), this.upcastAny));
+  }
+
+  subscribe(options: SubscribeOptions, handler: (event: StoredEvent) => void): () => void {
+    if (this.closing) throw new RuntimeClosedError('subscribe');
+    return startSubscription(this.log, this.upcastAny, options, handler);
+  }
+
+  metrics(): RuntimeMetrics {
+    const m = this.metricsRecorder;
+    const stats = this.log.stats();
+    let maxMailboxDepth = 0;
+    for (const actor of this.registry.values()) maxMailboxDepth = Math.max(maxMailboxDepth, actor.depth);
+    return {
+      liveActors: this.registry.size,
+      queuedCommands: m.outstanding,
+      maxMailboxDepth,
+      commandsAccepted: m.commandsAccepted,
+      commandsRejected: m.commandsRejected,
+      commits: stats.commits,
+      eventsCommitted: stats.events,
+      meanBatchSize: stats.commits === 0 ? 0 : stats.events / stats.commits,
+      maxBatchSize: stats.maxBatchEvents,
+      latency: m.latencySummary(),
+      rehydrations: m.rehydrations,
+      passivations: m.passivations,
+      snapshotsWritten: m.snapshotsWritten,
+      headPosition: this.log.headPosition(),
+      projections: {},
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  // ActorHost
+
+  accepted(micros: number): void {
+    this.metricsRecorder.accepted(micros);
+    this.checkDrained();
+  }
+
+  rejected(): void {
+    this.metricsRecorder.commandsRejected++;
+    this.checkDrained();
+  }
+
+  rehydrated(): void {
+    this.metricsRecorder.rehydrations++;
+  }
+
+  snapshotWritten(): void {
+    this.metricsRecorder.snapshotsWritten++;
+  }
+
+  quiescent(): void {
+    if (this.registry.size > this.options.maxActiveActors) this.registry.sweep(performance.now());
+  }
+
+  private readonly upcastAny = (event: StoredEvent): StoredEvent => upcast(this.options.aggregates.get(event.aggregateType), event);
+
+  private definitionFor(aggregateType: string, aggregateId: string, what: string): AggregateDefinition {
+    if (this.closing) throw new RuntimeClosedError(what);
+    const definition = this.options.aggregates.get(aggregateType);
+    if (!definition) throw new UnknownAggregateError(aggregateType, [...this.options.aggregates.keys()]);
+    if (typeof aggregateId !== 'string' || aggregateId.length === 0) {
+      throw new InvalidCommandError(`${aggregateType}/?`, `the aggregate id must be a non-empty string (got ${JSON.stringify(aggregateId)})`);
+    }
+    const bytes = Buffer.byteLength(aggregateId);
+    if (bytes > LIMITS.aggregateIdBytes) {
+      throw new InvalidCommandError(`${aggregateType}/${aggregateId.slice(0, 40)}…`, `the aggregate id is ${bytes} bytes, over ${LIMITS.aggregateIdBytes}`);
+    }
+    return definition;
+  }
+
+  private actorFor(definition: AggregateDefinition, aggregateId: string, now: number): AggregateActor {
+    const key = streamKey(definition.type, aggregateId);
+    const live = this.registry.use(key, now);
+    if (live) return live;
+    const stream: StreamRef = { type: definition.type, id: aggregateId };
+    const actor = new AggregateActor(definition, stream, this);
+    actor.load();
+    this.registry.add(key, actor, now);
+    return actor;
+  }
+
+  private checkDrained(): void {
+    if (this.drained && this.metricsRecorder.outstanding === 0) this.drained();
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.metricsRecorder.outstanding > 0) {
+      await new Promise<void>((resolve) => (this.drained = resolve));
+    }
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.registry.clear();
+    await this.log.close();
+  }
+}
+
+function* mapEvents(events: Iterable<StoredEvent>, map: (event: StoredEvent) => StoredEvent): IterableIterator<StoredEvent> {
+  for (const event of events) yield map(event);
+}

@@ -1,0 +1,116 @@
+// The public shapes of the runtime: what users pass to createRuntime and send, and what they
+// get back. Kept apart from the implementation so the entry point lists them by name.
+import type { AggregateDefinition, Command } from '../actors/define-aggregate.js';
+import type { AppendResult, ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
+import type { Durability } from '../storage/group-commit.js';
+
+/** Options of `createRuntime`. */
+export interface RuntimeOptions {
+  /** The data directory (created if missing); one writing runtime at a time. */
+  readonly path: string;
+  /** The aggregate definitions this runtime serves. */
+  readonly aggregates: readonly AggregateDefinition[];
+  /** Ack after fsync ('sync') or at commit ('async', faster, loses the last commits on power loss). @default 'sync' */
+  readonly durability?: Durability;
+  /** Most commands queued or in flight per aggregate before MailboxFullError. @default 1024 */
+  readonly mailboxCapacity?: number;
+  /** Passivate an actor idle this long (ms); 0 disables. @default 60000 */
+  readonly idleTimeoutMs?: number;
+  /** Most live actors; the least recently used idle ones are passivated first. @default 100000 */
+  readonly maxActiveActors?: number;
+  /** Projection worker threads. @default min(2, available cores) */
+  readonly workers?: number;
+  /** Largest encoded event in bytes. @default 1048576 */
+  readonly maxEventBytes?: number;
+}
+
+/** Options of `send`. */
+export interface SendOptions {
+  /** Reject with ConcurrencyError unless the aggregate is at this version. */
+  readonly expectedVersion?: number;
+  /** A repeated commandId (per aggregate) returns the first result without running the handler. */
+  readonly commandId?: string;
+  /** Stored on every event; defaults to the commandId. */
+  readonly correlationId?: string;
+  /** Stored on every event; defaults to the commandId. */
+  readonly causationId?: string;
+  /** Caller metadata stored on every event of the command (e.g. userId). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** The result of `send`: the aggregate's version and the position of its last event. */
+export type SendResult = AppendResult;
+
+/** The state of an aggregate as `state()` returns it. */
+export interface AggregateState {
+  /** The statechart's state value, e.g. 'open'. */
+  readonly value: unknown;
+  readonly context: unknown;
+  /** The stream version this state reflects; 0 for a stream with no events. */
+  readonly version: number;
+}
+
+/** Options of `state`: current (default), as of a version, or as of a time. */
+export interface StateOptions {
+  readonly version?: number;
+  /** A Date or milliseconds since the epoch. */
+  readonly at?: Date | number;
+}
+
+/** An iterable usable with both `for…of` and `for await…of`. */
+export type EventIterable = IterableIterator<StoredEvent> & AsyncIterable<StoredEvent>;
+
+/** Options of `subscribe`. */
+export interface SubscribeOptions {
+  /** First position delivered. @default 1 */
+  readonly fromPosition?: number;
+  /** Called if the handler throws; the subscription stops. @default console.error */
+  readonly onError?: (error: unknown, event: StoredEvent) => void;
+}
+
+/** Histogram summary of command latency, milliseconds. */
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/** What `metrics()` returns. */
+export interface RuntimeMetrics {
+  readonly liveActors: number;
+  /** Commands queued in mailboxes or waiting for durability, over all actors. */
+  readonly queuedCommands: number;
+  readonly maxMailboxDepth: number;
+  readonly commandsAccepted: number;
+  readonly commandsRejected: number;
+  readonly commits: number;
+  readonly eventsCommitted: number;
+  readonly meanBatchSize: number;
+  readonly maxBatchSize: number;
+  readonly latency: LatencySummary;
+  readonly rehydrations: number;
+  readonly passivations: number;
+  readonly snapshotsWritten: number;
+  readonly headPosition: number;
+  /** Per projection: position and lag behind the head. */
+  readonly projections: Readonly<Record<string, { readonly position: number; readonly lag: number }>>;
+}
+
+/** A running rehydra instance. */
+export interface Runtime {
+  /** Runs a command on an aggregate; resolves once its events are durable. */
+  send(aggregateType: string, aggregateId: string, command: Command, options?: SendOptions): Promise<SendResult>;
+  /** The aggregate's state: current, or as of a version or time. */
+  state(aggregateType: string, aggregateId: string, options?: StateOptions): Promise<AggregateState>;
+  /** One aggregate's events in version order (upcast). */
+  readStream(aggregateType: string, aggregateId: string, options?: ReadStreamOptions): EventIterable;
+  /** All durable events in global order (upcast). */
+  readAll(options?: ReadAllOptions): EventIterable;
+  /** Catch-up from a position, then live, in global order; returns the unsubscribe function. */
+  subscribe(options: SubscribeOptions, handler: (event: StoredEvent) => void): () => void;
+  /** Counters, gauges and latency percentiles. */
+  metrics(): RuntimeMetrics;
+  /** Refuses new commands, drains mailboxes, flushes, stops workers and releases the data directory. */
+  close(): Promise<void>;
+}
