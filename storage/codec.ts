@@ -43,6 +43,23 @@ function writePrev(target: Buffer, prev: number): void {
   target.writeUIntBE(prev, 0, PREV_BYTES);
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isEventRecord(value: unknown): value is EventRecord {
+  return (
+    isObject(value) && typeof value.aggregateType === 'string' && typeof value.aggregateId === 'string' &&
+    Number.isSafeInteger(value.version) && (value.version as number) >= 1 && typeof value.type === 'string' &&
+    isObject(value.data) && isObject(value.metadata)
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (!isObject(value)) return Array.isArray(value) ? 'an array' : typeof value;
+  return `an object with keys ${Object.keys(value).slice(0, 8).join(', ')}`;
+}
+
 /** Creates the codec over a structure store. `readOnly` codecs never add structures. */
 export function createEventCodec(store: StructureStore, readOnly: boolean): EventCodec {
   let saved: unknown[] = [];
@@ -50,7 +67,13 @@ export function createEventCodec(store: StructureStore, readOnly: boolean): Even
     maxSharedStructures: 256,
     // Dynamic-keyed objects (maps of ids) would fill the table with one-off shapes.
     shouldShareStructure: (keys: string[]) => keys.length <= 32,
-    getStructures: () => store.load() ?? [],
+    // The writer's table can be ahead of the stored one (saved in a batch not yet committed);
+    // msgpackr reloads it after a failed pack, and the stored copy would reuse ids already written.
+    getStructures: () => (saved.length > 0 ? saved : store.load()) ?? [],
+    // msgpackr writes a function as undefined; refuse it so the stored event is the decided one.
+    writeFunction: () => {
+      throw new TypeError('a function cannot be stored in an event');
+    },
     saveStructures: readOnly
       ? undefined
       : (structures: unknown[]) => {
@@ -71,10 +94,9 @@ export function createEventCodec(store: StructureStore, readOnly: boolean): Even
     },
     decode(value, position) {
       try {
-        const record = packr.unpack(value.subarray(PREV_BYTES)) as EventRecord;
-        if (typeof record !== 'object' || record === null || typeof record.type !== 'string') {
-          throw new Error(`expected an event record, got ${typeof record}`);
-        }
+        if (value.length <= PREV_BYTES) throw new Error(`${value.length} bytes is shorter than the ${PREV_BYTES}-byte header and a record`);
+        const record = packr.unpack(value.subarray(PREV_BYTES)) as unknown;
+        if (!isEventRecord(record)) throw new Error(`expected an event record, got ${describeValue(record)}`);
         return record;
       } catch (error) {
         throw new CorruptDataError(`log position ${position}`, error);

@@ -112,7 +112,7 @@ export interface EventLog {
   append(appends: readonly StreamAppend[]): Promise<AppendResult>[];
   /** Stages one append synchronously; throws (before anything is written) on a bad append. */
   stage(append: StreamAppend): StagedAppend;
-  /** Events of one stream in version order, read lazily. */
+  /** Events of one stream in version order (committed ones), read lazily. */
   readStream(stream: StreamRef, options?: ReadStreamOptions): IterableIterator<StoredEvent>;
   /** Events in global order, up to the durable head, read lazily. */
   readAll(options?: ReadAllOptions): IterableIterator<StoredEvent>;
@@ -122,7 +122,7 @@ export interface EventLog {
   headPosition(): number;
   /** The stream's version including staged appends; 0 for a stream with no events. */
   streamVersion(stream: StreamRef): number;
-  /** The stream's durable head, undefined when it has no events. */
+  /** The stream's committed head (in 'sync' mode it may lead the durable head by one batch); undefined when it has no events. */
   streamHead(stream: StreamRef): StreamHead | undefined;
   /** Every stream with its version, optionally of one aggregate type, in key order. */
   streams(type?: string): IterableIterator<StreamRef & StreamHead>;

@@ -109,7 +109,9 @@ export class GroupCommit {
       (applied) => {
         if (!applied) return this.settle(batch, new Error(`an earlier commit failed; log head not at ${expected}`));
         for (const callback of batch.callbacks) callback();
-        if (this.durability === 'async' || !committed.flushed) return this.settle(batch);
+        if (this.durability === 'async') return this.settle(batch);
+        // Acking at commit would silently downgrade 'sync' durability: refuse instead.
+        if (!committed.flushed) return this.settle(batch, new Error('lmdb-js gave no flushed promise: is separateFlushed set?'));
         committed.flushed.then(
           () => this.settle(batch),
           (error: unknown) => this.settle(batch, error),

@@ -6,7 +6,7 @@ import { mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { ConcurrencyError, CorruptDataError, EncodingError, PersistenceError, SizeLimitError } from '../runtime/errors.js';
-import { createEventCodec, readPrev, type EventCodec, type EventRecord } from './codec.js';
+import { PREV_BYTES, createEventCodec, readPrev, type EventCodec, type EventRecord } from './codec.js';
 import type {
   AppendResult, CommitStats, EventLog, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
   StreamAppend, StreamHead, StreamRef,
@@ -40,8 +40,8 @@ export function eventsPath(path: string): string {
 export function openEventLog(options: EventLogOptions): EventLog {
   const readOnly = options.readOnly ?? false;
   const dir = eventsPath(options.path);
-  if (readOnly && !existsSync(dir)) {
-    throw new Error(`${options.path} is not a rehydra data directory (no events/ folder)`);
+  if (readOnly && !existsSync(join(dir, 'data.mdb'))) {
+    throw new Error(`${options.path} is not a rehydra data directory (no events/data.mdb)`);
   }
   if (!readOnly) mkdirSync(dir, { recursive: true });
   const lock = readOnly ? undefined : acquireWriterLock(options.path);
@@ -55,6 +55,13 @@ export function openEventLog(options: EventLogOptions): EventLog {
 
 type HeadValue = [version: number, position: number];
 type LedgerValue = [version: number, position: number, count: number];
+
+/** An array of `length` non-negative safe integers: the shape of heads and ledger values. */
+function isCounts(value: unknown, length: 2): value is HeadValue;
+function isCounts(value: unknown, length: 3): value is LedgerValue;
+function isCounts(value: unknown, length: number): boolean {
+  return Array.isArray(value) && value.length === length && value.every((n) => Number.isSafeInteger(n) && n >= 0);
+}
 
 class LmdbEventLog implements EventLog {
   private readonly env: RootDatabase;
@@ -93,6 +100,11 @@ class LmdbEventLog implements EventLog {
     this.snapshots = this.env.openDB('snapshots', {});
     this.ledger = this.env.openDB('ledger', {});
     this.meta = this.env.openDB('meta', { useVersions: true });
+    // A read-only open does not create databases: lmdb-js returns undefined for a missing one.
+    if (readOnly && [this.log, this.heads, this.snapshots, this.ledger, this.meta].some((db) => (db as Database | undefined) === undefined)) {
+      void this.env.close();
+      throw new Error(`${this.path} is not a rehydra data directory (its events environment lacks rehydra's databases)`);
+    }
     const structures = {
       load: () => this.meta.get('structures') as unknown[] | undefined,
       save: (value: unknown[]) => this.commit!.batch().put(this.meta, 'structures', value),
@@ -199,9 +211,9 @@ class LmdbEventLog implements EventLog {
     let position = head.position;
     for (let version = head.version; version >= from; version--) {
       if (version <= to) positions[version - from] = position;
-      if (version > from) position = readPrev(this.rawAt(position));
+      if (version > from) position = this.prevOf(position);
     }
-    for (const at of positions) yield this.decodeAt(at);
+    for (let i = 0; i < positions.length; i++) yield this.decodeInStream(positions[i]!, stream, from + i);
   }
 
   *readAll(options: ReadAllOptions = {}): IterableIterator<StoredEvent> {
@@ -218,7 +230,11 @@ class LmdbEventLog implements EventLog {
   }
 
   headPosition(): number {
-    return this.readOnly ? this.lastPosition() : this.durableHead;
+    if (!this.readOnly) return this.durableHead;
+    // lmdb-js renews a thread's read snapshot only on a timer that a busy worker may never reach:
+    // start a fresh one so a reader (readAll, eventAt) sees the writer's latest commit.
+    this.env.resetReadTxn();
+    return this.lastPosition();
   }
 
   streamVersion(stream: StreamRef): number {
@@ -230,16 +246,27 @@ class LmdbEventLog implements EventLog {
   }
 
   *streams(type?: string): IterableIterator<StreamRef & StreamHead> {
-    for (const { key, value } of this.heads.getRange({ start: type === undefined ? undefined : [type], snapshot: false })) {
+    // Keys first, then each value through readHead, so a bad value is reported with its stream.
+    for (const key of this.heads.getKeys({ start: type === undefined ? undefined : [type], snapshot: false })) {
       const [keyType, id] = key as [string, string];
       if (type !== undefined && keyType !== type) return;
-      const [version, position] = value as HeadValue;
-      yield { type: keyType, id, version, position };
+      const stream = { type: keyType, id };
+      const head = this.readHead(stream);
+      if (head) yield { ...stream, ...head };
     }
   }
 
   latestSnapshot(stream: StreamRef): StoredSnapshot | undefined {
-    return this.getDecoded(this.snapshots, [stream.type, stream.id], `snapshot of ${streamName(stream)}`) as StoredSnapshot | undefined;
+    const what = `snapshot of ${streamName(stream)}`;
+    const value = this.getDecoded(this.snapshots, [stream.type, stream.id], what) as Partial<StoredSnapshot> | null | undefined;
+    if (value === undefined) return undefined;
+    if (
+      typeof value !== 'object' || value === null || !Number.isSafeInteger(value.version) || !Number.isSafeInteger(value.position) ||
+      typeof value.fingerprint !== 'string' || !('state' in value)
+    ) {
+      throw new CorruptDataError(what, new Error('expected { version, position, fingerprint, state }'));
+    }
+    return value as StoredSnapshot;
   }
 
   putSnapshot(stream: StreamRef, snapshot: StoredSnapshot): Promise<void> {
@@ -256,10 +283,13 @@ class LmdbEventLog implements EventLog {
     const entry = this.getDecoded(this.ledger, [stream.type, stream.id, commandId], `ledger entry ${commandId} of ${streamName(stream)}`) as
       | LedgerValue
       | undefined;
-    if (!entry) return undefined;
+    if (entry === undefined) return undefined;
+    if (!isCounts(entry, 3) || entry[2] > entry[0] || entry[2] > entry[1]) {
+      throw new CorruptDataError(`ledger entry ${commandId} of ${streamName(stream)}`, new Error(`expected [version, position, count], got ${JSON.stringify(entry)}`));
+    }
     const [version, position, count] = entry;
     const events: StoredEvent[] = [];
-    for (let at = position - count + 1; at <= position; at++) events.push(this.decodeAt(at));
+    for (let i = count - 1; i >= 0; i--) events.push(this.decodeInStream(position - i, stream, version - i));
     const result: AppendResult = { version, position, events };
     return { result, durable: Promise.resolve(result) };
   }
@@ -293,11 +323,38 @@ class LmdbEventLog implements EventLog {
   }
 
   private readHead(stream: StreamRef): StreamHead | undefined {
-    const value = this.getDecoded(this.heads, [stream.type, stream.id], `head of ${streamName(stream)}`) as HeadValue | undefined;
-    return value && { version: value[0], position: value[1] };
+    const what = `head of ${streamName(stream)}`;
+    const value = this.getDecoded(this.heads, [stream.type, stream.id], what);
+    if (value === undefined) return undefined;
+    if (!isCounts(value, 2) || value[0] < 1 || value[1] < value[0]) {
+      throw new CorruptDataError(what, new Error(`expected [version, position], got ${JSON.stringify(value)}`));
+    }
+    return { version: value[0], position: value[1] };
+  }
+
+  /** The prev pointer of the event at `position`, which must lead to an earlier event. */
+  private prevOf(position: number): number {
+    const value = this.rawAt(position);
+    const prev = value.length < PREV_BYTES ? Number.NaN : readPrev(value);
+    if (!(prev >= 1 && prev < position)) {
+      throw new CorruptDataError(`log position ${position}`, new Error(`its prev pointer (${prev}) is not an earlier position`));
+    }
+    return prev;
+  }
+
+  /** Decodes the event at `position`, which a head, prev chain or ledger says is `stream`@`version`. */
+  private decodeInStream(position: number, stream: StreamRef, version: number): StoredEvent {
+    const event = this.decodeAt(position);
+    if (event.aggregateType !== stream.type || event.aggregateId !== stream.id || event.version !== version) {
+      const found = `${event.aggregateType}/${event.aggregateId} version ${event.version}`;
+      throw new CorruptDataError(`log position ${position}`, new Error(`expected ${streamName(stream)} version ${version}, found ${found}: the stream's chain is broken`));
+    }
+    return event;
   }
 
   private getDecoded(db: Database, key: Key, what: string): unknown {
+    // lmdb-js throws on a closed environment too: that is not corrupt data.
+    if (this.closed) throw new Error(`${this.path}: the event log is closed`);
     try {
       return db.get(key);
     } catch (error) {

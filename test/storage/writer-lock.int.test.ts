@@ -1,0 +1,155 @@
+// One writer per data directory: a second writing open, in this process or another live one,
+// fails with StorageLockedError naming the path and the owner; closing releases the lock, a
+// SIGKILLed owner does not keep it, and read-only opens are allowed next to a writer.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { StorageLockedError } from '../../runtime/errors.js';
+import type { EventLog } from '../../storage/event-log.js';
+import { openEventLog } from '../../storage/lmdb-event-log.js';
+import { fixtureScript, newEvent, removeDir, runFixture, tempDataDir, thrownBy } from '../fixtures/storage-kit.js';
+
+const stream = { type: 'account', id: 'a-1' };
+
+function expectLocked(open: () => unknown, path: string, ownerPid: number): void {
+  const thrown = thrownBy(open);
+  expect(thrown).toBeInstanceOf(StorageLockedError);
+  const error = thrown as StorageLockedError;
+  expect(error.code).toBe('ERR_STORAGE_LOCKED');
+  expect(error.path).toBe(path);
+  expect(error.ownerPid).toBe(ownerPid);
+  expect(error.message).toContain(`${path} is already open for writing by process ${ownerPid}`);
+}
+
+async function appendOne(log: EventLog, amount: number): Promise<number> {
+  const result = await log.append([{ stream, expectedVersion: log.streamVersion(stream), events: [newEvent('Deposited', { amount })] }])[0]!;
+  return result.position;
+}
+
+/** The pid of a process that has exited and been reaped. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => child.on('close', resolve));
+  return child.pid!;
+}
+
+describe('writer lock', () => {
+  let path: string;
+  let script: string;
+  const opened: EventLog[] = [];
+
+  beforeAll(() => {
+    script = fixtureScript('storage-lock-holder');
+  });
+  beforeEach(() => {
+    path = tempDataDir();
+  });
+  afterEach(async () => {
+    try {
+      for (const log of opened.splice(0)) await log.close();
+    } finally {
+      removeDir(path);
+    }
+  });
+
+  const openTracked = (options: Parameters<typeof openEventLog>[0]) => {
+    const log = openEventLog(options);
+    opened.push(log);
+    return log;
+  };
+
+  it('refuses a second writing open in the same process, naming the path and this pid', async () => {
+    const first = openTracked({ path });
+    expectLocked(() => openEventLog({ path }), path, process.pid);
+    // The refused open took nothing from the first writer.
+    expect(await appendOne(first, 1)).toBe(1);
+    expectLocked(() => openEventLog({ path }), path, process.pid);
+  });
+
+  it('is released on close: the next open writes on from the same head', async () => {
+    const first = openEventLog({ path });
+    await appendOne(first, 1);
+    await first.close();
+    const second = openTracked({ path });
+    expect(await appendOne(second, 2)).toBe(2);
+    expect([...second.readStream(stream)].map((e) => e.data)).toEqual([{ amount: 1 }, { amount: 2 }]);
+  });
+
+  it('allows read-only opens next to the writer', async () => {
+    const writer = openTracked({ path });
+    await appendOne(writer, 1);
+    const reader = openTracked({ path, readOnly: true });
+    const another = openTracked({ path, readOnly: true });
+    expect(reader.headPosition()).toBe(1);
+    expect(another.streamVersion(stream)).toBe(1);
+  });
+
+  it('refuses this process while another live process writes, and takes over once it is SIGKILLed', async () => {
+    const holder = runFixture(script, ['hold', path]);
+    try {
+      const [ready] = await holder.waitForLines(1);
+      expect(ready).toBe(`ready ${holder.child.pid}`);
+      expectLocked(() => openEventLog({ path }), path, holder.child.pid!);
+
+      // Inspection is allowed while the other process writes, and sees its durable event.
+      const reader = openEventLog({ path, readOnly: true });
+      expect([...reader.readAll()].map((e) => [e.aggregateId, e.data])).toEqual([[`holder-${holder.child.pid}`, { pid: holder.child.pid }]]);
+      // Closed before this process opens for writing: lmdb-js shares one environment per path
+      // within a process, with the flags of whoever opened it first.
+      await reader.close();
+    } finally {
+      await holder.kill();
+    }
+    expect((await holder.exited).signal).toBe('SIGKILL');
+
+    // The killed writer's lock does not block the next writer, which continues its log.
+    const log = openTracked({ path });
+    expect(log.headPosition()).toBe(1);
+    expect(await appendOne(log, 1)).toBe(2);
+  });
+
+  it('makes another process get StorageLockedError naming this pid while this process writes', async () => {
+    const writer = openTracked({ path });
+    await appendOne(writer, 1);
+    const attempt = runFixture(script, ['try', path]);
+    const [line] = await attempt.waitForLines(1);
+    expect(JSON.parse(line!)).toEqual({
+      name: 'StorageLockedError', code: 'ERR_STORAGE_LOCKED', ownerPid: process.pid, path,
+      message: `${path} is already open for writing by process ${process.pid}: close it first, or open it with readOnly: true`,
+    });
+    expect((await attempt.exited).code).toBe(0);
+    // The refused process left the lock alone: this writer still writes.
+    expect(await appendOne(writer, 2)).toBe(2);
+  });
+
+  it('lets another process write once this one closed', async () => {
+    const writer = openEventLog({ path });
+    await appendOne(writer, 1);
+    await writer.close();
+    const attempt = runFixture(script, ['try', path]);
+    const [line] = await attempt.waitForLines(1);
+    expect(JSON.parse(line!)).toEqual({ opened: true });
+  });
+
+  it('takes over a lock file left by a process that no longer exists', async () => {
+    const pid = await deadPid();
+    // The lock file format is the writer lock's own: {pid, started}.
+    writeFileSync(join(path, 'rehydra.writer.lock'), JSON.stringify({ pid, started: '1' }));
+    const log = openTracked({ path });
+    expect(await appendOne(log, 1)).toBe(1);
+    expectLocked(() => openEventLog({ path }), path, process.pid);
+  });
+
+  it('takes over a lock file whose pid is alive but was reused by another process', async () => {
+    writeFileSync(join(path, 'rehydra.writer.lock'), JSON.stringify({ pid: process.pid, started: 'not-this-process' }));
+    const log = openTracked({ path });
+    expect(await appendOne(log, 1)).toBe(1);
+  });
+
+  it('takes over an empty lock file (a writer killed between creating and writing it)', async () => {
+    writeFileSync(join(path, 'rehydra.writer.lock'), '');
+    const log = openTracked({ path });
+    expect(await appendOne(log, 1)).toBe(1);
+  });
+});
