@@ -1,12 +1,13 @@
-// The live actors, at most one per stream. Map insertion order doubles as recency order (an
-// actor is re-inserted on each use), so passivation walks from the least recently used end and
-// stops at the first actor too recent to go. Only idle actors (nothing queued or in flight) are
-// passivated, so no command is ever dropped or reordered by passivation.
+// The live actors, at most one per stream. A use only stamps `lastUsed` (no reordering on the
+// hot path); eviction walks the Map from its oldest insertion and gives recently used actors a
+// second chance by moving them to the end (the CLOCK approximation of LRU). Only idle actors
+// (nothing queued or in flight) are passivated, so passivation never drops or reorders a command.
 import type { AggregateActor } from '../actors/aggregate-actor.js';
 
-/** Live actors with LRU and idle-time passivation. */
+/** Live actors with LRU-approximate and idle-time passivation. */
 export class Registry {
   private readonly live = new Map<string, AggregateActor>();
+  private lastTrim = -Infinity;
 
   constructor(
     private readonly maxActive: number,
@@ -18,43 +19,56 @@ export class Registry {
     return this.live.size;
   }
 
-  /** The live actor for `key`, marked most recently used. */
+  /** The live actor for `key`, stamped as used now. */
   use(key: string, now: number): AggregateActor | undefined {
     const actor = this.live.get(key);
-    if (actor) {
-      this.live.delete(key);
-      this.live.set(key, actor);
-      actor.lastUsed = now;
-    }
+    if (actor) actor.lastUsed = now;
     return actor;
   }
 
   add(key: string, actor: AggregateActor, now: number): void {
     actor.lastUsed = now;
     this.live.set(key, actor);
-    if (this.live.size > this.maxActive) this.evict(this.live.size - this.maxActive, Infinity);
+    this.trim(now);
   }
 
   values(): IterableIterator<AggregateActor> {
     return this.live.values();
   }
 
-  /** Passivates actors idle for longer than the idle timeout. */
+  /** Passivates every idle actor unused for longer than the idle timeout. */
   sweep(now: number): void {
-    if (this.idleTimeoutMs > 0) this.evict(this.live.size, now - this.idleTimeoutMs);
+    if (this.idleTimeoutMs > 0) {
+      const cutoff = now - this.idleTimeoutMs;
+      for (const [key, actor] of this.live) if (actor.lastUsed < cutoff && actor.idle) this.passivate(key, actor);
+    }
+    this.trim(now);
   }
 
-  /** Passivates up to `count` idle actors last used before `before`, oldest first. */
-  private evict(count: number, before: number): void {
-    let evicted = 0;
+  /** Brings the live set back under maxActiveActors, least recently used idle actors first. */
+  private trim(now: number): void {
+    let excess = this.live.size - this.maxActive;
+    if (excess <= 0) return;
+    let budget = this.live.size;
     for (const [key, actor] of this.live) {
-      if (evicted >= count || actor.lastUsed >= before) return;
+      if (excess === 0 || budget-- === 0) break;
       if (!actor.idle) continue;
-      actor.stop();
-      this.live.delete(key);
-      this.passivated();
-      evicted++;
+      // Used since the previous pass: a second chance at the young end of the Map.
+      if (actor.lastUsed > this.lastTrim) {
+        this.live.delete(key);
+        this.live.set(key, actor);
+        continue;
+      }
+      this.passivate(key, actor);
+      excess--;
     }
+    this.lastTrim = now;
+  }
+
+  private passivate(key: string, actor: AggregateActor): void {
+    actor.stop();
+    this.live.delete(key);
+    this.passivated();
   }
 
   /** Stops every actor (on close, once all are idle). */

@@ -30,6 +30,7 @@ export interface EventLogOptions {
 }
 
 const FORMAT = 1;
+const HEADS_CACHE_SIZE = 131_072;
 
 /** The directory of the events environment inside a data directory. */
 export function eventsPath(path: string): string {
@@ -73,6 +74,8 @@ class LmdbEventLog implements EventLog {
   private readonly codec: EventCodec;
   private readonly commit: GroupCommit | undefined;
   private readonly pendingHeads = new Map<string, StreamHead>();
+  /** Committed heads the writer has seen: it alone writes them, so they cannot go stale. */
+  private readonly committedHeads = new Map<string, StreamHead>();
   private readonly pendingLedger = new Map<string, StagedAppend>();
   private readonly listeners = new Set<(head: number) => void>();
   private nextPosition: number;
@@ -143,7 +146,7 @@ class LmdbEventLog implements EventLog {
     checkStreamRef(stream);
     if (commandId !== undefined) checkKeyPart(`commandId of ${name}`, commandId, LIMITS.commandIdBytes);
     const key = streamKey(stream.type, stream.id);
-    const head = this.pendingHeads.get(key) ?? this.readHead(stream);
+    const head = this.pendingHeads.get(key) ?? this.committedHead(stream, key);
     const actual = head?.version ?? 0;
     if (append.expectedVersion !== actual) throw new ConcurrencyError(name, append.expectedVersion, actual);
 
@@ -185,6 +188,7 @@ class LmdbEventLog implements EventLog {
       batch.put(this.heads, [stream.type, stream.id], [version, position] satisfies HeadValue);
       batch.afterCommit(() => {
         if (this.pendingHeads.get(key) === newHead) this.pendingHeads.delete(key);
+        this.cacheHead(key, newHead);
       });
       this.nextPosition = position;
       batch.head = position;
@@ -238,11 +242,12 @@ class LmdbEventLog implements EventLog {
   }
 
   streamVersion(stream: StreamRef): number {
-    return (this.pendingHeads.get(streamKey(stream.type, stream.id)) ?? this.readHead(stream))?.version ?? 0;
+    const key = streamKey(stream.type, stream.id);
+    return (this.pendingHeads.get(key) ?? this.committedHead(stream, key))?.version ?? 0;
   }
 
   streamHead(stream: StreamRef): StreamHead | undefined {
-    return this.readHead(stream);
+    return this.committedHead(stream, streamKey(stream.type, stream.id));
   }
 
   *streams(type?: string): IterableIterator<StreamRef & StreamHead> {
@@ -320,6 +325,21 @@ class LmdbEventLog implements EventLog {
   private lastPosition(): number {
     for (const key of this.log.getKeys({ reverse: true, limit: 1 })) return key;
     return 0;
+  }
+
+  /** The committed head, from the writer's cache when it has it (a read-only open always reads). */
+  private committedHead(stream: StreamRef, key: string): StreamHead | undefined {
+    const cached = this.committedHeads.get(key);
+    if (cached) return cached;
+    const head = this.readHead(stream);
+    if (head && !this.readOnly) this.cacheHead(key, head);
+    return head;
+  }
+
+  private cacheHead(key: string, head: StreamHead): void {
+    // Bounded: past the limit start over rather than track recency on the hot path.
+    if (this.committedHeads.size >= HEADS_CACHE_SIZE) this.committedHeads.clear();
+    this.committedHeads.set(key, head);
   }
 
   private readHead(stream: StreamRef): StreamHead | undefined {
@@ -402,6 +422,7 @@ class LmdbEventLog implements EventLog {
   private recoverIfQuiet(): void {
     if (this.broken === undefined || this.commit!.pending > 0) return;
     this.pendingHeads.clear();
+    this.committedHeads.clear();
     this.pendingLedger.clear();
     this.nextPosition = this.lastPosition();
     this.durableHead = this.nextPosition;
