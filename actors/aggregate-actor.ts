@@ -84,7 +84,7 @@ export class AggregateActor {
   private failure: unknown;
   private readonly mailbox = new Mailbox<Work>();
   private inflight = 0;
-  /** Durability of the last staged command: later acks and queries wait for it. */
+  /** What the latest reply waits for (the last staged write, mostly): later replies and queries wait for it. */
   private last: Promise<unknown> | undefined;
 
   constructor(
@@ -143,6 +143,9 @@ export class AggregateActor {
       const { actor, version } = rehydrate(this.definition, this.host.log, this.stream);
       this.actor = actor;
       this.version = version;
+      // Every write of the previous incarnation has settled (load waits for it): a failed one
+      // must not fail the queries and empty commands of this one.
+      this.last = undefined;
       this.status = 'ready';
       this.host.rehydrated();
     } catch (error) {
@@ -162,8 +165,28 @@ export class AggregateActor {
     try {
       this.execute(work);
     } catch (error) {
-      this.fail(work, error);
+      this.refuse(work, error);
     }
+  }
+
+  /**
+   * A refusal was decided against a state that may include writes still in flight: like an ack it
+   * waits for them, so replies keep send order, and it becomes their PersistenceError if they fail
+   * (the state it was decided on never existed).
+   */
+  private refuse(work: CommandWork, error: unknown): void {
+    const pending = this.last;
+    if (!pending) return this.fail(work, error);
+    this.inflight++;
+    const settle = (outcome: unknown): void => {
+      this.inflight--;
+      this.fail(work, outcome);
+      if (this.depth === 0) this.host.quiescent(this);
+    };
+    pending.then(
+      () => settle(error),
+      (failure: unknown) => settle(failure instanceof PersistenceError ? failure : new PersistenceError(this.name, failure)),
+    );
   }
 
   private fail(work: Work, error: unknown): void {
@@ -183,7 +206,8 @@ export class AggregateActor {
     const log = this.host.log;
     if (options.commandId !== undefined) {
       const prior = log.commandResult(this.stream, options.commandId);
-      if (prior) return this.track(work, prior.durable);
+      // The first result, in this command's turn: after the writes queued before it.
+      if (prior) return this.reply(work, (this.last ??= prior.durable), () => prior.result);
     }
     if (options.expectedVersion !== undefined && options.expectedVersion !== this.version) {
       throw new ConcurrencyError(this.name, options.expectedVersion, this.version);
@@ -191,8 +215,8 @@ export class AggregateActor {
     const actor = this.actor!;
     const events = toEvents(this.name, command.type, this.definition.commands[command.type]!(command, actor.getSnapshot()));
     if (events.length === 0 && options.commandId === undefined) {
-      const result: SendResult = { version: this.version, position: log.headPosition(), events: [] };
-      return this.track(work, this.last ? this.last.then(() => result) : Promise.resolve(result));
+      const version = this.version;
+      return this.reply(work, (this.last ??= Promise.resolve()), () => ({ version, position: log.headPosition(), events: [] }));
     }
     this.applyAll(events);
     const metadata = metadataOf(options, Date.now());
@@ -209,7 +233,8 @@ export class AggregateActor {
     const before = this.version;
     this.version = staged.result.version;
     this.maybeSnapshot(before, staged);
-    this.track(work, staged.durable);
+    this.last = staged.durable;
+    this.reply(work, staged.durable, () => staged.result);
   }
 
   /** Applies a command's events in turn; any refusal undoes the ones already applied by a reset. */
@@ -243,14 +268,18 @@ export class AggregateActor {
     ).catch(() => undefined);
   }
 
-  private track(work: CommandWork, durable: Promise<SendResult>): void {
+  /**
+   * Acknowledges the command once `after` (this.last: its own write or the latest one before it)
+   * is durable. Every reply and refusal hangs directly off `this.last`, never off a promise derived
+   * from it (which would settle a turn late), so replies of one actor settle in send order.
+   */
+  private reply(work: CommandWork, after: Promise<unknown>, result: () => SendResult): void {
     this.inflight++;
-    this.last = durable;
-    durable.then(
-      (result) => {
+    after.then(
+      () => {
         this.inflight--;
         this.host.accepted((performance.now() - work.started) * 1000);
-        work.resolve(result);
+        work.resolve(result());
         if (this.depth === 0) this.host.quiescent(this);
       },
       (error: unknown) => {

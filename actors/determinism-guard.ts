@@ -13,14 +13,20 @@ interface NodeConfig {
   readonly always?: unknown;
 }
 
+const SPAWN_CALL = /\bspawn(?:Child)?\s*\(/;
+
 /** Built-in XState action creators carry their kind in `type` (e.g. 'xstate.spawnChild'). */
 function actionProblem(action: unknown): string | undefined {
-  if (typeof action === 'function') {
-    const kind = (action as { type?: unknown }).type;
-    if (kind === 'xstate.spawnChild') return 'it spawns a child actor (spawnChild)';
-    if ((action as { delay?: unknown }).delay !== undefined) return `it schedules a delayed action (${String(kind)})`;
-    if (/\bspawn\s*\(/.test(action.toString())) return 'an action calls spawn()';
+  if (typeof action !== 'function') return undefined;
+  const { type: kind, delay, assignment, collect } = action as { type?: unknown; delay?: unknown; assignment?: unknown; collect?: unknown };
+  if (kind === 'xstate.spawnChild') return 'it spawns a child actor (spawnChild)';
+  if (delay !== undefined) return `it schedules a delayed action (${String(kind)})`;
+  // assign() and enqueueActions() wrap the user's function: its source is in `assignment`/`collect`.
+  const assigners = typeof assignment === 'object' && assignment !== null ? Object.values(assignment) : [assignment];
+  for (const code of [action, collect, ...assigners]) {
+    if (typeof code === 'function' && SPAWN_CALL.test(code.toString())) return 'an action calls spawn() or spawnChild()';
   }
+  if (typeof collect === 'function' && /\bdelay\s*:/.test(collect.toString())) return 'it enqueues a delayed action (enqueueActions)';
   return undefined;
 }
 

@@ -47,14 +47,19 @@ export class Registry {
 
   /** Brings the live set back under maxActiveActors, least recently used idle actors first. */
   private trim(now: number): void {
+    // Every call is a pass of the clock hand, also when nothing has to go: otherwise the first pass
+    // over capacity would find everyone "used since the previous pass" and the next would evict the
+    // newest actors first.
+    const previousPass = this.lastTrim;
+    this.lastTrim = now;
     let excess = this.live.size - this.maxActive;
     if (excess <= 0) return;
     let budget = this.live.size;
     for (const [key, actor] of this.live) {
       if (excess === 0 || budget-- === 0) break;
       if (!actor.idle) continue;
-      // Used since the previous pass: a second chance at the young end of the Map.
-      if (actor.lastUsed > this.lastTrim) {
+      // Used since the previous pass (or added by it): a second chance at the young end of the Map.
+      if (actor.lastUsed >= previousPass) {
         this.live.delete(key);
         this.live.set(key, actor);
         continue;
@@ -62,7 +67,6 @@ export class Registry {
       this.passivate(key, actor);
       excess--;
     }
-    this.lastTrim = now;
   }
 
   private passivate(key: string, actor: AggregateActor): void {

@@ -42,6 +42,7 @@ class RehydraRuntime implements Runtime, ActorHost {
   private readonly metricsRecorder = new MetricsRecorder();
   private readonly registry: Registry;
   private readonly sweeper: NodeJS.Timeout | undefined;
+  private readonly subscriptions = new Set<() => void>();
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
@@ -70,7 +71,7 @@ class RehydraRuntime implements Runtime, ActorHost {
       checkSendOptions(name, options);
       const now = performance.now();
       this.metricsRecorder.commandsSubmitted++;
-      return this.actorFor(definition, aggregateId, now).send(command, options, now);
+      return this.withActor(definition, aggregateId, now, (actor) => actor.send(command, options, now));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -79,7 +80,7 @@ class RehydraRuntime implements Runtime, ActorHost {
   async state(aggregateType: string, aggregateId: string, options: StateOptions = {}): Promise<AggregateState> {
     const definition = this.definitionFor(aggregateType, aggregateId, `state of ${aggregateType}/${aggregateId}`);
     const stream = { type: aggregateType, id: aggregateId };
-    if (options.version === undefined && options.at === undefined) return this.actorFor(definition, aggregateId, performance.now()).state();
+    if (options.version === undefined && options.at === undefined) return this.withActor(definition, aggregateId, performance.now(), (actor) => actor.state());
     if (options.version !== undefined && (!Number.isSafeInteger(options.version) || options.version < 0)) {
       throw new RangeError(`options.version of state(${streamName(stream)}) must be a non-negative integer (got ${options.version})`);
     }
@@ -104,7 +105,13 @@ class RehydraRuntime implements Runtime, ActorHost {
 
   subscribe(options: SubscribeOptions, handler: (event: StoredEvent) => void): () => void {
     if (this.closing) throw new RuntimeClosedError('subscribe');
-    return startSubscription(this.log, this.upcastAny, options, handler);
+    const stop = startSubscription(this.log, this.upcastAny, options, handler);
+    const unsubscribe = (): void => {
+      this.subscriptions.delete(unsubscribe);
+      stop();
+    };
+    this.subscriptions.add(unsubscribe);
+    return unsubscribe;
   }
 
   metrics(): RuntimeMetrics {
@@ -176,15 +183,23 @@ class RehydraRuntime implements Runtime, ActorHost {
     return definition;
   }
 
-  private actorFor(definition: AggregateDefinition, aggregateId: string, now: number): AggregateActor {
+  /**
+   * Gives work to the stream's live actor, rehydrating it if needed. A new actor is idle until
+   * `use` has queued its work, and adding it may passivate idle actors (maxActiveActors): so it
+   * joins the registry only after that, or it could be stopped before its first command ran.
+   */
+  private withActor<T>(definition: AggregateDefinition, aggregateId: string, now: number, use: (actor: AggregateActor) => T): T {
     const key = streamKey(definition.type, aggregateId);
     const live = this.registry.use(key, now);
-    if (live) return live;
+    if (live) return use(live);
     const stream: StreamRef = { type: definition.type, id: aggregateId };
     const actor = new AggregateActor(definition, stream, this);
     actor.load();
-    this.registry.add(key, actor, now);
-    return actor;
+    try {
+      return use(actor);
+    } finally {
+      this.registry.add(key, actor, now);
+    }
   }
 
   private checkDrained(): void {
@@ -197,6 +212,8 @@ class RehydraRuntime implements Runtime, ActorHost {
     }
     if (this.sweeper) clearInterval(this.sweeper);
     this.registry.clear();
+    // A delivery still scheduled would read the closed environment and throw outside any caller.
+    for (const unsubscribe of [...this.subscriptions]) unsubscribe();
     await this.log.close();
   }
 }
