@@ -4,12 +4,14 @@ import { availableParallelism } from 'node:os';
 import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import { LIMITS } from '../storage/keys.js';
 import type { Durability } from '../storage/group-commit.js';
+import type { ProjectionDefinition } from './projection-definition.js';
 import type { RuntimeOptions } from './types.js';
 
 /** RuntimeOptions with every default filled in. */
 export interface ResolvedOptions {
   readonly path: string;
   readonly aggregates: ReadonlyMap<string, AggregateDefinition>;
+  readonly projections: readonly ProjectionDefinition[];
   readonly durability: Durability;
   readonly mailboxCapacity: number;
   readonly idleTimeoutMs: number;
@@ -46,6 +48,18 @@ function aggregatesOf(value: unknown): Map<string, AggregateDefinition> {
   return byType;
 }
 
+function projectionsOf(value: unknown): readonly ProjectionDefinition[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new TypeError('options.projections must be an array of defineProjection(...) results');
+  for (const [index, definition] of value.entries()) {
+    const candidate = definition as Partial<ProjectionDefinition> | null;
+    if (!candidate || typeof candidate.name !== 'string' || typeof candidate.module !== 'string') {
+      throw new TypeError(`options.projections[${index}] is not a defineProjection(...) result`);
+    }
+  }
+  return value as readonly ProjectionDefinition[];
+}
+
 /** Validates user options and fills in defaults; throws TypeError/RangeError naming the field. */
 export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('createRuntime needs an options object');
@@ -62,6 +76,7 @@ export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
   return {
     path: options.path,
     aggregates: aggregatesOf(options.aggregates),
+    projections: projectionsOf(options.projections),
     durability,
     mailboxCapacity: integer('mailboxCapacity', options.mailboxCapacity, 1024, 1),
     idleTimeoutMs: integer('idleTimeoutMs', options.idleTimeoutMs, 60_000, 0),

@@ -9,8 +9,10 @@ import type { EventLog, ReadAllOptions, ReadStreamOptions, StoredEvent } from '.
 import { LIMITS, streamKey, streamName, type StreamRef } from '../storage/keys.js';
 import { openEventLog } from '../storage/lmdb-event-log.js';
 import {
-  InvalidCommandError, RuntimeClosedError, UnknownAggregateError, UnknownCommandError,
+  InvalidCommandError, RuntimeClosedError, UnknownAggregateError, UnknownCommandError, UnknownProjectionError,
 } from './errors.js';
+import { startProjections, type ProjectionHost } from './projection-pool.js';
+import type { Projection } from './projection.js';
 import { bothIterable } from './event-iterable.js';
 import { MetricsRecorder } from './metrics.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
@@ -34,7 +36,19 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 
 /** Starts a runtime on an already open log (tests open it with fault injection); not public. */
 export async function startRuntime(options: ResolvedOptions, log: EventLog): Promise<Runtime> {
-  return new RehydraRuntime(options, log);
+  let projections: ProjectionHost | undefined;
+  // Workers open the events environment read-only: the writer must have opened it first.
+  if (options.projections.length > 0) {
+    try {
+      projections = await startProjections({
+        path: options.path, projections: options.projections, workers: options.workers, headPosition: () => log.headPosition(),
+      });
+    } catch (error) {
+      await log.close();
+      throw error;
+    }
+  }
+  return new RehydraRuntime(options, log, projections);
 }
 
 class RehydraRuntime implements Runtime, ActorHost {
@@ -49,7 +63,9 @@ class RehydraRuntime implements Runtime, ActorHost {
   constructor(
     private readonly options: ResolvedOptions,
     readonly log: EventLog,
+    private readonly projections: ProjectionHost | undefined,
   ) {
+    if (projections) log.onDurable((head) => projections.notify(head));
     this.mailboxCapacity = options.mailboxCapacity;
     this.registry = new Registry(options.maxActiveActors, options.idleTimeoutMs, () => this.metricsRecorder.passivations++);
     if (options.idleTimeoutMs > 0) {
@@ -114,6 +130,11 @@ class RehydraRuntime implements Runtime, ActorHost {
     return unsubscribe;
   }
 
+  projection(name: string): Projection {
+    if (!this.projections) throw new UnknownProjectionError(name, []);
+    return this.projections.projection(name);
+  }
+
   metrics(): RuntimeMetrics {
     const m = this.metricsRecorder;
     const stats = this.log.stats();
@@ -134,7 +155,7 @@ class RehydraRuntime implements Runtime, ActorHost {
       passivations: m.passivations,
       snapshotsWritten: m.snapshotsWritten,
       headPosition: this.log.headPosition(),
-      projections: {},
+      projections: this.projectionMetrics(),
     };
   }
 
@@ -202,6 +223,14 @@ class RehydraRuntime implements Runtime, ActorHost {
     }
   }
 
+  private projectionMetrics(): RuntimeMetrics['projections'] {
+    const result: Record<string, { position: number; lag: number }> = {};
+    for (const [name, status] of Object.entries(this.projections?.status() ?? {})) {
+      result[name] = { position: status.position, lag: status.lag };
+    }
+    return result;
+  }
+
   private checkDrained(): void {
     if (this.drained && this.metricsRecorder.outstanding === 0) this.drained();
   }
@@ -214,6 +243,7 @@ class RehydraRuntime implements Runtime, ActorHost {
     this.registry.clear();
     // A delivery still scheduled would read the closed environment and throw outside any caller.
     for (const unsubscribe of [...this.subscriptions]) unsubscribe();
+    await this.projections?.close();
     await this.log.close();
   }
 }

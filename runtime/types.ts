@@ -3,6 +3,8 @@
 import type { AggregateDefinition, Command } from '../actors/define-aggregate.js';
 import type { AppendResult, ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
 import type { Durability } from '../storage/group-commit.js';
+import type { ProjectionDefinition } from './projection-definition.js';
+import type { Projection } from './projection.js';
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {
@@ -10,6 +12,8 @@ export interface RuntimeOptions {
   readonly path: string;
   /** The aggregate definitions this runtime serves. */
   readonly aggregates: readonly AggregateDefinition[];
+  /** Projections, run in worker threads from the log. @default [] */
+  readonly projections?: readonly ProjectionDefinition[];
   /** Ack after fsync ('sync') or at commit ('async', faster, loses the last commits on power loss). @default 'sync' */
   readonly durability?: Durability;
   /** Most commands queued or in flight per aggregate before MailboxFullError. @default 1024 */
@@ -109,6 +113,8 @@ export interface Runtime {
   readAll(options?: ReadAllOptions): EventIterable;
   /** Catch-up from a position, then live, in global order; returns the unsubscribe function. */
   subscribe(options: SubscribeOptions, handler: (event: StoredEvent) => void): () => void;
+  /** A projection by name; throws UnknownProjectionError. */
+  projection(name: string): Projection;
   /** Counters, gauges and latency percentiles. */
   metrics(): RuntimeMetrics;
   /** Refuses new commands, drains mailboxes, flushes, stops workers and releases the data directory. */

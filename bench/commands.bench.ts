@@ -1,0 +1,121 @@
+// How many bank commands per second does rehydra take across 10,000 aggregates, against the
+// design's limit and against Emmett, and what do they cost in latency and disk bytes? Durable
+// (ack after fsync) unless the scenario says otherwise; the same seeded workload for each.
+import { createRuntime, type Durability } from '../runtime/index.js';
+import { account } from '../test/fixtures/bank-account.js';
+import { createBankWorkload } from './bank-workload.js';
+import { startDiskWrites } from './disk-io.js';
+import { createLatencyRecorder } from './latency.js';
+import { LIMIT } from './limit.js';
+import { runPipelined } from './pipeline.js';
+import { createTally, openAccounts, sendBankCommand } from './rehydra-bank.js';
+import { figureOf, type Figures, type Reference, type Scenario, type ScenarioContext } from './scenario.js';
+
+const ACCOUNTS = 10_000;
+const SEED = 5;
+/** Accounts are opened with this many in flight, whatever the scenario's window. */
+const OPEN_INFLIGHT = 1_000;
+const PEER = figureOf('peer.emmett.memory', 'perSec');
+
+/** One run of the bank workload, as a scenario configures it. */
+interface BankRun {
+  readonly inflight: number;
+  readonly durability: Durability;
+  /** Commands timed in a full run (a tenth in --quick). */
+  readonly commands: number;
+}
+
+/** Everything one run measures; each scenario reports the figures issue 5 names for it. */
+interface BankMeasurement {
+  readonly perSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly diskBytesPerEvent: number | undefined;
+  readonly n: number;
+}
+
+/** Opens the accounts (untimed), then times the deposits and withdrawals. */
+async function measureBank(context: ScenarioContext, run: BankRun): Promise<BankMeasurement> {
+  const n = context.quick ? run.commands / 10 : run.commands;
+  const workload = createBankWorkload({ accounts: ACCOUNTS, commands: n, seed: SEED });
+  const runtime = await createRuntime({ path: context.dir, aggregates: [account], durability: run.durability });
+  try {
+    await openAccounts(runtime, account.type, workload, OPEN_INFLIGHT);
+    context.progress(`${ACCOUNTS.toLocaleString('en-US')} accounts open; timing ${n.toLocaleString('en-US')} commands, ${run.inflight} in flight`);
+    const before = runtime.metrics();
+    const tally = createTally();
+    const latency = createLatencyRecorder();
+    const disk = startDiskWrites();
+    const { perSec } = await runPipelined({
+      n, inflight: run.inflight, latency, issue: (i) => sendBankCommand(runtime, account.type, workload, i, tally),
+    });
+    const written = disk();
+    const after = runtime.metrics();
+    const commits = after.commits - before.commits;
+    const events = after.eventsCommitted - before.eventsCommitted;
+    const diskBytesPerEvent = written === undefined ? undefined : written.storage / tally.accepted;
+    context.progress(
+      `${Math.round(perSec).toLocaleString('en-US')}/s; ${tally.accepted.toLocaleString('en-US')} accepted, ` +
+        `${tally.refused.toLocaleString('en-US')} refused (insufficient funds); ${commits} commits of ${Math.round(events / Math.max(1, commits))} events; ` +
+        `p50 ${latency.percentileMs(50).toFixed(2)} ms, p99 ${latency.percentileMs(99).toFixed(2)} ms` +
+        (diskBytesPerEvent === undefined ? '' : `; ${Math.round(diskBytesPerEvent).toLocaleString('en-US')} B to storage per event`),
+    );
+    return { perSec, p50Ms: latency.percentileMs(50), p99Ms: latency.percentileMs(99), diskBytesPerEvent, n };
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** The p50 of a scenario in this run, for a p99 bound relative to it. */
+function p50Of(key: string): Reference {
+  return { label: `${key} p50`, value: (results) => results.get(key)?.p50Ms };
+}
+
+const throughput: Scenario = {
+  key: 'commands.10k',
+  title: 'bank workload on 10,000 aggregates, 1,000 in flight, durable',
+  rounds: 3,
+  settings: "durability 'sync' (ack after fsync), runtime defaults; 10,000 accounts opened first (untimed), deposits/withdrawals uniformly at random, 1,000 in flight",
+  figures: {
+    perSec: {
+      against: LIMIT,
+      peer: PEER,
+      targets: [{ op: '>=', value: 0.8, of: LIMIT }, { op: '>=', value: 10, of: PEER }],
+    },
+    p99Ms: { against: p50Of('commands.10k'), targets: [{ op: '<=', value: 2.5, of: p50Of('commands.10k') }] },
+    diskBytesPerEvent: { targets: [{ op: '<=', value: 2_500 }] },
+  },
+  run: async (context) => {
+    const { perSec, p50Ms, p99Ms, diskBytesPerEvent, n } = await measureBank(context, { inflight: 1_000, durability: 'sync', commands: 200_000 });
+    const figures: Figures = { perSec, p50Ms, p99Ms, n };
+    if (diskBytesPerEvent !== undefined) figures.diskBytesPerEvent = diskBytesPerEvent;
+    return figures;
+  },
+};
+
+const latency: Scenario = {
+  key: 'latency.c64',
+  title: 'bank workload on 10,000 aggregates, 64 in flight, durable: latency',
+  rounds: 3,
+  settings: "as commands.10k with 64 commands in flight (durability 'sync')",
+  // No peer ratio: Emmett runs at 1,000 in flight, so its rate is not comparable with this one's.
+  figures: { perSec: { against: LIMIT }, p99Ms: { targets: [{ op: '<=', value: 5 }] } },
+  run: async (context) => {
+    const { perSec, p50Ms, p99Ms, n } = await measureBank(context, { inflight: 64, durability: 'sync', commands: 60_000 });
+    return { perSec, p50Ms, p99Ms, n };
+  },
+};
+
+const asyncDurability: Scenario = {
+  key: 'commands.async',
+  title: "bank workload on 10,000 aggregates, 1,000 in flight, durability 'async' (ack at commit)",
+  rounds: 3,
+  settings: "as commands.10k with durability 'async': acked at commit, before fsync (a power loss may take the last commits)",
+  figures: { perSec: { against: LIMIT, peer: PEER } },
+  run: async (context) => {
+    const { perSec, p99Ms, n } = await measureBank(context, { inflight: 1_000, durability: 'async', commands: 200_000 });
+    return { perSec, p99Ms, n };
+  },
+};
+
+export const scenarios: readonly Scenario[] = [throughput, latency, asyncDurability];

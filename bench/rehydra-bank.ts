@@ -1,0 +1,38 @@
+// The bank workload through rehydra's public API. A withdrawal refused for insufficient funds is
+// a handled command (the handler decided; nothing is persisted), so it completes the operation;
+// any rehydra error (mailbox full, persistence, concurrency...) fails the run instead.
+import { RehydraError, type Runtime } from '../runtime/index.js';
+import { bankCommand, openCommand, type BankWorkload } from './bank-workload.js';
+import { runPipelined } from './pipeline.js';
+
+/** What the aggregates decided: commands accepted (one event each) and withdrawals refused. */
+export interface BankTally {
+  accepted: number;
+  refused: number;
+}
+
+export function createTally(): BankTally {
+  return { accepted: 0, refused: 0 };
+}
+
+/** Sends workload command `i`; resolves once it is durable or refused by its handler. */
+export function sendBankCommand(runtime: Runtime, type: string, workload: BankWorkload, i: number, tally: BankTally): Promise<void> {
+  const command = bankCommand(workload, i);
+  return runtime.send(type, workload.ids[workload.account[i]!]!, command).then(
+    () => void tally.accepted++,
+    (error: unknown) => {
+      // Only a withdrawal can be refused by the domain; anything else is a broken run.
+      if (error instanceof RehydraError || command.type !== 'withdraw') throw error;
+      tally.refused++;
+    },
+  );
+}
+
+/** Opens every account of the workload (untimed set-up), `inflight` at a time. */
+export async function openAccounts(runtime: Runtime, type: string, workload: BankWorkload, inflight: number): Promise<void> {
+  await runPipelined({
+    n: workload.ids.length,
+    inflight,
+    issue: (i) => runtime.send(type, workload.ids[i]!, openCommand(i)),
+  });
+}

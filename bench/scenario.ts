@@ -1,0 +1,66 @@
+// What a benchmark scenario is: a key (the JSON name), a question-sized title, a run that
+// returns figures, and how each figure is judged (target, baseline, peer), all against values
+// measured in the same run so that ratios stay meaningful on a shared, noisy machine.
+
+/** The figures a scenario can report; `n` is how many operations (or events) were measured. */
+export interface Figures {
+  perSec?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  ms?: number;
+  bytes?: number;
+  diskBytesPerEvent?: number;
+  n: number;
+}
+
+export type FigureName = Exclude<keyof Figures, 'n'>;
+
+/** Every figure of this run so far, by scenario key. */
+export type Results = ReadonlyMap<string, Figures>;
+
+/** A value taken from this run's results: a limit, a baseline or a peer. */
+export interface Reference {
+  readonly label: string;
+  value(results: Results): number | undefined;
+}
+
+/** A bound on a figure: absolute, or as a factor of a reference (`≥ 0.5 × raw.lmdb.put`). */
+export interface Bound {
+  readonly op: '>=' | '<=';
+  readonly value: number;
+  readonly of?: Reference;
+}
+
+/** How the table shows and judges one figure. */
+export interface FigureSpec {
+  /** Shown instead of the figure's name, e.g. "commit→flushed gap". */
+  readonly label?: string;
+  /** The denominator of the "vs limit/baseline" column. */
+  readonly against?: Reference;
+  /** The denominator of the "vs peer" column. */
+  readonly peer?: Reference;
+  readonly targets?: readonly Bound[];
+}
+
+/** Given to `run`: one fresh temp directory (removed afterwards), the size flag and a logger. */
+export interface ScenarioContext {
+  readonly quick: boolean;
+  readonly dir: string;
+  progress(message: string): void;
+}
+
+/** One measured question; `settings` (durability flags and the like) is printed with the table. */
+export interface Scenario {
+  readonly key: string;
+  readonly title: string;
+  readonly settings?: string;
+  /** Rounds in a full run (interleaved with other scenarios' rounds, median kept); 1 in --quick. @default 1 */
+  readonly rounds?: number;
+  readonly figures?: Partial<Record<FigureName, FigureSpec>>;
+  run(context: ScenarioContext): Promise<Figures>;
+}
+
+/** A reference to another scenario's figure in the same run, e.g. `figureOf('raw.lmdb.put', 'perSec')`. */
+export function figureOf(key: string, figure: FigureName): Reference {
+  return { label: key, value: (results) => results.get(key)?.[figure] };
+}

@@ -1,0 +1,66 @@
+// What does XState alone cost per event? A bare `actor.send` of the bank machine's
+// MoneyDeposited, to random actors among 10,000 live ones (the evolve limit, half of `limit`)
+// and to one hot actor (the replay limit). No subscription, no runtime: the floor under both.
+import { createActor, type Actor } from 'xstate';
+import { accountMachine } from '../test/fixtures/bank-account.js';
+import { EVOLVE_LIMIT_KEY } from './limit.js';
+import { measureMicro } from './micro.js';
+import type { Figures, Scenario, ScenarioContext } from './scenario.js';
+import { pick, seededRandom } from './seeded-random.js';
+
+const LIVE = 10_000;
+const SEED = 7;
+/** Precomputed actor picks, cycled: drawing a random number inside the timed call would be timed too. */
+const PICKS = 1 << 16;
+const DEPOSIT = { type: 'MoneyDeposited', amount: 1 } as const;
+
+type AccountActor = Actor<typeof accountMachine>;
+
+/** A started actor in state `open`, so MoneyDeposited is accepted. */
+function openActor(i: number): AccountActor {
+  const actor = createActor(accountMachine);
+  actor.start();
+  actor.send({ type: 'AccountOpened', owner: `owner-${i}`, initial: 100 });
+  return actor;
+}
+
+/** Times `send` on `actors`, then stops them; reports perSec only (µs latencies of one call are noise). */
+async function timeSends(context: ScenarioContext, name: string, actors: readonly AccountActor[], send: () => void): Promise<Figures> {
+  try {
+    const { perSec, n } = await measureMicro(name, send, { quick: context.quick });
+    if (perSec === undefined) throw new Error(`tinybench gave no rate for "${name}"`);
+    context.progress(`${(1e6 / perSec).toFixed(2)} µs per send over ${n.toLocaleString('en-US')} samples`);
+    return { perSec, n };
+  } finally {
+    for (const actor of actors) actor.stop();
+  }
+}
+
+const randomSend: Scenario = {
+  key: EVOLVE_LIMIT_KEY,
+  title: 'bare actor.send(MoneyDeposited) to random actors among 10,000 live ones (the evolve limit)',
+  rounds: 3,
+  settings: 'xstate createActor(accountMachine), started and opened; no subscription; tinybench, one send per iteration',
+  figures: { perSec: { label: 'perSec (evolve limit)' } },
+  run: (context) => {
+    const actors = Array.from({ length: LIVE }, (_, i) => openActor(i));
+    const random = seededRandom(SEED);
+    const picks = Uint16Array.from({ length: PICKS }, () => pick(random, LIVE));
+    let next = 0;
+    return timeSends(context, 'actor.send, one of 10,000', actors, () => actors[picks[next++ & (PICKS - 1)]!]!.send(DEPOSIT));
+  },
+};
+
+const hotSend: Scenario = {
+  key: 'raw.xstate.hot',
+  title: 'bare actor.send(MoneyDeposited) on one live actor (the replay limit)',
+  rounds: 3,
+  settings: 'as raw.xstate.send, always the same actor',
+  figures: { perSec: { label: 'perSec (replay limit)' } },
+  run: (context) => {
+    const actor = openActor(0);
+    return timeSends(context, 'actor.send, one hot actor', [actor], () => actor.send(DEPOSIT));
+  },
+};
+
+export const scenarios: readonly Scenario[] = [randomSend, hotSend];

@@ -1,0 +1,218 @@
+// The piscina worker: applies one partition of one view generation, reading events straight from
+// the events environment (read-only, by position range) and committing each batch's view changes
+// with its checkpoint in one transaction. Owns: the checkpoint moves only over committed effects.
+import { parentPort } from 'node:worker_threads';
+import type { EventLog, StoredEvent } from '../storage/event-log.js';
+import { openEventLog } from '../storage/lmdb-event-log.js';
+import { openViewStore, type ViewStore } from '../storage/views.js';
+import { PartitionCache } from './partition-cache.js';
+import { partitionOf } from './partition.js';
+import { eventFilter, type ProjectionFilter, type ProjectionModule } from './projection-definition.js';
+import { PartitionSignals } from './projection-signals.js';
+import { ViewBatch } from './view-batch.js';
+
+/** Apply partition `partition` of `generation` from its checkpoint, following the shared head. */
+export interface ApplyTask {
+  readonly kind: 'apply';
+  readonly path: string;
+  readonly projection: string;
+  readonly module: string;
+  readonly filter: ProjectionFilter | undefined;
+  readonly generation: number;
+  readonly partition: number;
+  readonly partitions: number;
+  readonly host: SharedArrayBuffer;
+  readonly signals: SharedArrayBuffer;
+  /** After a worker died: one event per transaction, so that a next death names the exact position. */
+  readonly careful: boolean;
+}
+
+/** Remove a generation's view and checkpoints. */
+export interface DropTask {
+  readonly kind: 'drop';
+  readonly path: string;
+  readonly projection: string;
+  readonly generation: number;
+}
+
+/** What the host posts to the pool. */
+export type ProjectionTask = ApplyTask | DropTask;
+
+/** Where an apply task left its partition; `error` when a handler threw (the checkpoint is right before it). */
+export interface ApplyResult {
+  readonly position: number;
+  readonly error?: { readonly message: string; readonly position: number };
+}
+
+/** Posted through the pool's 'message' event when a partition reached the position a reader awaits. */
+export const PROGRESS = 'rehydra:projection-progress';
+
+/** Most events per transaction while catching up; fewer when the head is closer. */
+const MAX_BATCH = 4096;
+/** A task returns after this long so that other partitions get a thread and the host sees progress. */
+const TASK_BUDGET_MS = 50;
+/** How long a caught-up task waits for the next commit before giving its thread back. */
+const LINGER_MS = 5;
+/** Conflicts are transient (each one means another partition committed); this many in a row is a bug. */
+const MAX_CONFLICTS = 1_000;
+
+const logs = new Map<string, EventLog>();
+const stores = new Map<string, ViewStore>();
+const modules = new Map<string, Promise<ProjectionModule>>();
+
+/** The piscina entry point. */
+export default async function run(task: ProjectionTask): Promise<ApplyResult | undefined> {
+  if (task.kind === 'drop') {
+    viewStore(task.path).dropGeneration(task.projection, task.generation);
+    return undefined;
+  }
+  return apply(task);
+}
+
+/** Everything one apply task works with. */
+interface Run {
+  readonly task: ApplyTask;
+  readonly views: ViewStore;
+  readonly cache: PartitionCache;
+  readonly signals: PartitionSignals;
+  readonly module: ProjectionModule;
+  readonly select: (event: StoredEvent) => boolean;
+}
+
+async function apply(task: ApplyTask): Promise<ApplyResult> {
+  const views = viewStore(task.path);
+  views.refresh();
+  const stored = views.checkpoint(task.projection, task.generation, task.partition);
+  let module: ProjectionModule;
+  try {
+    module = await load(task.module);
+  } catch (error) {
+    return { position: stored ?? 0, error: { message: `cannot load ${task.module}: ${messageOf(error)}`, position: (stored ?? 0) + 1 } };
+  }
+  const cache = PartitionCache.open(`${task.path}\u0000${task.projection}\u0000${task.generation}\u0000${task.partition}`, stored ?? 0);
+  const signals = new PartitionSignals(task.host, task.signals, task.partition);
+  const run: Run = { task, views, cache, signals, module, select: selector(task) };
+  if (stored === undefined) {
+    const error = initialize(run);
+    if (error) return { position: 0, error: { message: `init() threw: ${error}`, position: 0 } };
+  }
+  return follow(run, stored ?? 0);
+}
+
+/** Runs `init` (partition 0 only) and commits checkpoint 0, so the generation exists on disk. */
+function initialize(run: Run): string | undefined {
+  for (;;) {
+    const batch = newBatch(run);
+    try {
+      if (run.task.partition === 0) run.module.init?.(batch);
+    } catch (error) {
+      return messageOf(error);
+    }
+    if (batch.commit(run.task.partition, 0)) return undefined;
+  }
+}
+
+/** Applies batches up to the shared head until stopped, out of budget, or idle for LINGER_MS. */
+function follow(run: Run, from: number): ApplyResult {
+  const { task, signals } = run;
+  const log = eventLog(task.path);
+  const deadline = performance.now() + TASK_BUDGET_MS;
+  let position = from;
+  while (!signals.stopped()) {
+    const head = signals.head();
+    if (position >= head) {
+      if (task.careful || performance.now() >= deadline || !signals.waitForHead(head, LINGER_MS)) break;
+      continue;
+    }
+    const limit = task.careful ? 1 : Math.min(head - position, MAX_BATCH);
+    const events = [...log.readAll({ fromPosition: position + 1, limit })];
+    if (events.length === 0) throw new Error(`${task.path}: events ${position + 1}..${head} are below the durable head but not readable`);
+    const result = commitBatch(run, position, events);
+    if (signals.publishApplied(position, result.position)) parentPort?.postMessage(PROGRESS);
+    position = result.position;
+    if (result.error || (task.careful && position - from >= MAX_BATCH) || performance.now() >= deadline) return result;
+  }
+  return { position };
+}
+
+/**
+ * Commits as long a prefix of `events` as possible: all of them, or those before the first one
+ * whose handler throws, or (after a conflicting read) a shorter prefix retried on a fresh snapshot.
+ */
+function commitBatch(run: Run, from: number, events: readonly StoredEvent[]): ApplyResult {
+  let end = events.length;
+  let error: ApplyResult['error'];
+  for (let conflicts = 0; ; ) {
+    const batch = newBatch(run);
+    const failed = applyEvents(run, batch, events, end);
+    if (failed) {
+      end = failed.index;
+      error = { message: failed.message, position: events[failed.index]!.position };
+      continue; // re-apply the prefix on a clean batch: the failing handler may have written half its changes
+    }
+    if (end === 0) return { position: from, error };
+    const position = events[end - 1]!.position;
+    if (batch.commit(run.task.partition, position)) return { position, error };
+    // Another partition changed a key this batch read; halving the batch shortens the window to a new conflict.
+    if (++conflicts === MAX_CONFLICTS) throw new Error(`${run.task.projection}: ${conflicts} conflicting commits in a row at position ${from + 1}`);
+    end = Math.ceil(end / 2);
+    error = undefined;
+  }
+}
+
+function newBatch({ task, views, signals, cache }: Run): ViewBatch {
+  return new ViewBatch(views, task.projection, task.generation, task.partitions > 1 ? signals : undefined, cache);
+}
+
+function applyEvents({ module, select }: Run, view: ViewBatch, events: readonly StoredEvent[], end: number) {
+  for (let index = 0; index < end; index++) {
+    const event = events[index]!;
+    if (!select(event)) continue;
+    view.owner = event.aggregateId;
+    try {
+      const result: unknown = module.handle(event, view);
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+        throw new TypeError('handle() returned a promise: projection handlers must be synchronous');
+      }
+    } catch (error) {
+      return { index, message: messageOf(error) };
+    }
+  }
+  return undefined;
+}
+
+function selector(task: ApplyTask): (event: StoredEvent) => boolean {
+  const matches = eventFilter(task.filter);
+  return (event) => matches(event) && partitionOf(event.aggregateId, task.partitions) === task.partition;
+}
+
+function load(href: string): Promise<ProjectionModule> {
+  let module = modules.get(href);
+  if (!module) {
+    module = import(href).then((exports: Partial<ProjectionModule>) => {
+      if (typeof exports.handle !== 'function') throw new TypeError('the module does not export a handle(event, view) function');
+      if (exports.init !== undefined && typeof exports.init !== 'function') throw new TypeError('the module exports an init that is not a function');
+      return exports as ProjectionModule;
+    });
+    // A failed import is not cached, so that resume() tries again.
+    module.catch(() => modules.delete(href));
+    modules.set(href, module);
+  }
+  return module;
+}
+
+function eventLog(path: string): EventLog {
+  let log = logs.get(path);
+  if (!log) logs.set(path, (log = openEventLog({ path, readOnly: true })));
+  return log;
+}
+
+function viewStore(path: string): ViewStore {
+  let store = stores.get(path);
+  if (!store) stores.set(path, (store = openViewStore(path)));
+  return store;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
