@@ -62,15 +62,15 @@ function splitEvent(event: DomainEvent, metadata: EventMetadata): NewEvent {
 
 function metadataOf(options: SendOptions, timestamp: number): EventMetadata {
   const { commandId, metadata } = options;
+  // Built by assignment, not spreads: this runs once per command on the hot path.
+  const result: Record<string, unknown> = metadata === undefined ? {} : Object.assign({}, metadata);
+  result.timestamp = timestamp;
+  if (commandId !== undefined) result.commandId = commandId;
   const correlationId = options.correlationId ?? (metadata?.correlationId as string | undefined) ?? commandId;
+  if (correlationId !== undefined) result.correlationId = correlationId;
   const causationId = options.causationId ?? (metadata?.causationId as string | undefined) ?? commandId;
-  return {
-    ...metadata,
-    timestamp,
-    ...(commandId === undefined ? {} : { commandId }),
-    ...(correlationId === undefined ? {} : { correlationId }),
-    ...(causationId === undefined ? {} : { causationId }),
-  };
+  if (causationId !== undefined) result.causationId = causationId;
+  return result as EventMetadata;
 }
 
 /** A live aggregate with its mailbox; created by the registry, one per stream. */
@@ -207,7 +207,7 @@ export class AggregateActor {
     if (options.commandId !== undefined) {
       const prior = log.commandResult(this.stream, options.commandId);
       // The first result, in this command's turn: after the writes queued before it.
-      if (prior) return this.reply(work, (this.last ??= prior.durable), () => prior.result);
+      if (prior) return this.reply(work, (this.last ??= prior.commit), () => prior.result);
     }
     if (options.expectedVersion !== undefined && options.expectedVersion !== this.version) {
       throw new ConcurrencyError(this.name, options.expectedVersion, this.version);
@@ -233,8 +233,8 @@ export class AggregateActor {
     const before = this.version;
     this.version = staged.result.version;
     this.maybeSnapshot(before, staged);
-    this.last = staged.durable;
-    this.reply(work, staged.durable, () => staged.result);
+    this.last = staged.commit;
+    this.reply(work, staged.commit, () => staged.result);
   }
 
   /** Applies a command's events in turn; any refusal undoes the ones already applied by a reset. */
@@ -262,7 +262,7 @@ export class AggregateActor {
     // Taken now, while the actor is exactly at `version`; written only once those events are durable.
     const state = this.actor!.getPersistedSnapshot();
     const fingerprint = this.definition.fingerprint;
-    staged.durable.then(
+    staged.commit.then(
       () => this.host.log.putSnapshot(this.stream, { version, position, fingerprint, state }).then(() => this.host.snapshotWritten()),
       () => undefined,
     ).catch(() => undefined);

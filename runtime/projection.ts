@@ -123,10 +123,12 @@ export class ProjectionController implements Projection {
 
   get(key: string): unknown {
     checkViewKey(key);
+    this.checkOpen('get');
     return decodeValue(this.context.store.getRaw(this.name, this.active.number, key));
   }
 
   query(options: ViewRange = {}): ViewEntry[] {
+    this.checkOpen('query');
     const { limit } = options;
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new RangeError(`options.limit must be a non-negative integer (got ${limit})`);
     return this.context.store.range(this.name, this.active.number, options);
@@ -159,7 +161,7 @@ export class ProjectionController implements Projection {
   }
 
   async resume(): Promise<void> {
-    if (this.stopped) throw new RuntimeClosedError(`projection "${this.name}".resume`);
+    this.checkOpen('resume');
     const target = this.active.resume();
     this.active.pump();
     await this.waitFor(Math.min(target, this.context.head()));
@@ -185,6 +187,10 @@ export class ProjectionController implements Projection {
     this.waiters.rejectAll(closed);
     if (this.rebuilding && !this.rebuilding.settled) this.settleRebuild(this.rebuilding, closed);
     await Promise.all([this.active.idle(), this.rebuilding?.generation.idle(), ...this.background]);
+  }
+
+  private checkOpen(method: string): void {
+    if (this.stopped) throw new RuntimeClosedError(`projection "${this.name}".${method}`);
   }
 
   private generation(number: number, partitions: number): Generation {
@@ -220,15 +226,17 @@ export class ProjectionController implements Projection {
     const { generation } = rebuild;
     try {
       await this.context.store.activate(this.name, { generation: generation.number, partitions: generation.partitions });
-      const old = this.active;
-      this.active = generation;
-      this.rebuilding = undefined;
-      this.settle();
-      await this.drop(old);
-      rebuild.resolve();
     } catch (error) {
-      rebuild.reject(error as Error);
+      this.settleRebuild(rebuild, error as Error);
+      return;
     }
+    const old = this.active;
+    this.active = generation;
+    this.rebuilding = undefined;
+    this.settle();
+    // Readers have switched: a failed drop only leaves an orphan, which the next start drops.
+    await this.drop(old).catch(() => undefined);
+    rebuild.resolve();
   }
 
   /** Abandons a rebuild: rejects it and drops its generation. */

@@ -1,12 +1,15 @@
 // The live actors, at most one per stream. A use only stamps `lastUsed` (no reordering on the
-// hot path); eviction walks the Map from its oldest insertion and gives recently used actors a
-// second chance by moving them to the end (the CLOCK approximation of LRU). Only idle actors
-// (nothing queued or in flight) are passivated, so passivation never drops or reorders a command.
+// hot path); eviction walks `order` from its oldest insertion and gives actors used since the
+// previous pass a second chance by moving them to the end (the CLOCK approximation of LRU). Only
+// idle actors (nothing queued or in flight) are passivated, so no command is dropped or reordered.
 import type { AggregateActor } from '../actors/aggregate-actor.js';
+import { StreamMap } from '../storage/stream-map.js';
 
 /** Live actors with LRU-approximate and idle-time passivation. */
 export class Registry {
-  private readonly live = new Map<string, AggregateActor>();
+  private readonly live = new StreamMap<AggregateActor>();
+  /** Insertion order is the clock's sweep order. */
+  private readonly order = new Set<AggregateActor>();
   private lastTrim = -Infinity;
 
   constructor(
@@ -16,31 +19,32 @@ export class Registry {
   ) {}
 
   get size(): number {
-    return this.live.size;
+    return this.order.size;
   }
 
-  /** The live actor for `key`, stamped as used now. */
-  use(key: string, now: number): AggregateActor | undefined {
-    const actor = this.live.get(key);
+  /** The live actor of the stream, stamped as used now. */
+  use(type: string, id: string, now: number): AggregateActor | undefined {
+    const actor = this.live.get(type, id);
     if (actor) actor.lastUsed = now;
     return actor;
   }
 
-  add(key: string, actor: AggregateActor, now: number): void {
+  add(actor: AggregateActor, now: number): void {
     actor.lastUsed = now;
-    this.live.set(key, actor);
+    this.live.set(actor.stream.type, actor.stream.id, actor);
+    this.order.add(actor);
     this.trim(now);
   }
 
   values(): IterableIterator<AggregateActor> {
-    return this.live.values();
+    return this.order.values();
   }
 
   /** Passivates every idle actor unused for longer than the idle timeout. */
   sweep(now: number): void {
     if (this.idleTimeoutMs > 0) {
       const cutoff = now - this.idleTimeoutMs;
-      for (const [key, actor] of this.live) if (actor.lastUsed < cutoff && actor.idle) this.passivate(key, actor);
+      for (const actor of this.order) if (actor.lastUsed < cutoff && actor.idle) this.passivate(actor);
     }
     this.trim(now);
   }
@@ -52,32 +56,34 @@ export class Registry {
     // newest actors first.
     const previousPass = this.lastTrim;
     this.lastTrim = now;
-    let excess = this.live.size - this.maxActive;
+    let excess = this.order.size - this.maxActive;
     if (excess <= 0) return;
-    let budget = this.live.size;
-    for (const [key, actor] of this.live) {
+    let budget = this.order.size;
+    for (const actor of this.order) {
       if (excess === 0 || budget-- === 0) break;
       if (!actor.idle) continue;
-      // Used since the previous pass (or added by it): a second chance at the young end of the Map.
+      // Used since the previous pass (an actor added by that pass included): a second chance at the young end.
       if (actor.lastUsed >= previousPass) {
-        this.live.delete(key);
-        this.live.set(key, actor);
+        this.order.delete(actor);
+        this.order.add(actor);
         continue;
       }
-      this.passivate(key, actor);
+      this.passivate(actor);
       excess--;
     }
   }
 
-  private passivate(key: string, actor: AggregateActor): void {
+  private passivate(actor: AggregateActor): void {
     actor.stop();
-    this.live.delete(key);
+    this.live.delete(actor.stream.type, actor.stream.id);
+    this.order.delete(actor);
     this.passivated();
   }
 
   /** Stops every actor (on close, once all are idle). */
   clear(): void {
-    for (const actor of this.live.values()) actor.stop();
+    for (const actor of this.order) actor.stop();
     this.live.clear();
+    this.order.clear();
   }
 }

@@ -6,7 +6,7 @@ import type { AggregateDefinition, Command } from '../actors/define-aggregate.js
 import { rehydrate } from '../actors/replay.js';
 import { upcast } from '../actors/upcast.js';
 import type { EventLog, ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
-import { LIMITS, streamKey, streamName, type StreamRef } from '../storage/keys.js';
+import { LIMITS, streamName, type StreamRef } from '../storage/keys.js';
 import { openEventLog } from '../storage/lmdb-event-log.js';
 import {
   InvalidCommandError, RuntimeClosedError, UnknownAggregateError, UnknownCommandError, UnknownProjectionError,
@@ -51,6 +51,8 @@ export async function startRuntime(options: ResolvedOptions, log: EventLog): Pro
   return new RehydraRuntime(options, log, projections);
 }
 
+const NO_OPTIONS: SendOptions = Object.freeze({});
+
 class RehydraRuntime implements Runtime, ActorHost {
   readonly mailboxCapacity: number;
   private readonly metricsRecorder = new MetricsRecorder();
@@ -74,29 +76,34 @@ class RehydraRuntime implements Runtime, ActorHost {
     }
   }
 
-  send(aggregateType: string, aggregateId: string, command: Command, options: SendOptions = {}): Promise<SendResult> {
+  send(aggregateType: string, aggregateId: string, command: Command, options: SendOptions = NO_OPTIONS): Promise<SendResult> {
     try {
-      const definition = this.definitionFor(aggregateType, aggregateId, `send to ${aggregateType}/${aggregateId}`);
-      const name = `${aggregateType}/${aggregateId}`;
+      const definition = this.definitionFor(aggregateType, aggregateId, 'send to');
       if (typeof command !== 'object' || command === null || typeof command.type !== 'string') {
-        throw new InvalidCommandError(name, 'the command must be an object with a string `type`');
+        throw new InvalidCommandError(`${aggregateType}/${aggregateId}`, 'the command must be an object with a string `type`');
       }
       if (!Object.hasOwn(definition.commands, command.type)) {
         throw new UnknownCommandError(aggregateType, command.type, Object.keys(definition.commands));
       }
-      checkSendOptions(name, options);
+      if (options !== NO_OPTIONS) checkSendOptions(aggregateType, aggregateId, options);
       const now = performance.now();
       this.metricsRecorder.commandsSubmitted++;
-      return this.withActor(definition, aggregateId, now, (actor) => actor.send(command, options, now));
+      const live = this.registry.use(aggregateType, aggregateId, now);
+      if (live) return live.send(command, options, now);
+      return this.withNewActor(definition, aggregateId, now, (actor) => actor.send(command, options, now));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   async state(aggregateType: string, aggregateId: string, options: StateOptions = {}): Promise<AggregateState> {
-    const definition = this.definitionFor(aggregateType, aggregateId, `state of ${aggregateType}/${aggregateId}`);
+    const definition = this.definitionFor(aggregateType, aggregateId, 'state of');
     const stream = { type: aggregateType, id: aggregateId };
-    if (options.version === undefined && options.at === undefined) return this.withActor(definition, aggregateId, performance.now(), (actor) => actor.state());
+    if (options.version === undefined && options.at === undefined) {
+      const now = performance.now();
+      const live = this.registry.use(aggregateType, aggregateId, now);
+      return live ? live.state() : this.withNewActor(definition, aggregateId, now, (actor) => actor.state());
+    }
     if (options.version !== undefined && (!Number.isSafeInteger(options.version) || options.version < 0)) {
       throw new RangeError(`options.version of state(${streamName(stream)}) must be a non-negative integer (got ${options.version})`);
     }
@@ -109,7 +116,7 @@ class RehydraRuntime implements Runtime, ActorHost {
   }
 
   readStream(aggregateType: string, aggregateId: string, options?: ReadStreamOptions): EventIterable {
-    const definition = this.definitionFor(aggregateType, aggregateId, `readStream of ${aggregateType}/${aggregateId}`);
+    const definition = this.definitionFor(aggregateType, aggregateId, 'readStream of');
     const events = this.log.readStream({ type: aggregateType, id: aggregateId }, options);
     return bothIterable(mapEvents(events, (event) => upcast(definition, event)));
   }
@@ -190,14 +197,16 @@ class RehydraRuntime implements Runtime, ActorHost {
 
   private readonly upcastAny = (event: StoredEvent): StoredEvent => upcast(this.options.aggregates.get(event.aggregateType), event);
 
-  private definitionFor(aggregateType: string, aggregateId: string, what: string): AggregateDefinition {
-    if (this.closing) throw new RuntimeClosedError(what);
+  /** The definition of a valid (type, id); `verb` only goes into error messages. */
+  private definitionFor(aggregateType: string, aggregateId: string, verb: string): AggregateDefinition {
+    if (this.closing) throw new RuntimeClosedError(`${verb} ${aggregateType}/${aggregateId}`);
     const definition = this.options.aggregates.get(aggregateType);
     if (!definition) throw new UnknownAggregateError(aggregateType, [...this.options.aggregates.keys()]);
     if (typeof aggregateId !== 'string' || aggregateId.length === 0) {
       throw new InvalidCommandError(`${aggregateType}/?`, `the aggregate id must be a non-empty string (got ${JSON.stringify(aggregateId)})`);
     }
-    const bytes = Buffer.byteLength(aggregateId);
+    // A UTF-8 character is at most 3 bytes per UTF-16 unit: short ids need no byte count.
+    const bytes = aggregateId.length * 3 <= LIMITS.aggregateIdBytes ? 0 : Buffer.byteLength(aggregateId);
     if (bytes > LIMITS.aggregateIdBytes) {
       throw new InvalidCommandError(`${aggregateType}/${aggregateId.slice(0, 40)}…`, `the aggregate id is ${bytes} bytes, over ${LIMITS.aggregateIdBytes}`);
     }
@@ -209,17 +218,14 @@ class RehydraRuntime implements Runtime, ActorHost {
    * `use` has queued its work, and adding it may passivate idle actors (maxActiveActors): so it
    * joins the registry only after that, or it could be stopped before its first command ran.
    */
-  private withActor<T>(definition: AggregateDefinition, aggregateId: string, now: number, use: (actor: AggregateActor) => T): T {
-    const key = streamKey(definition.type, aggregateId);
-    const live = this.registry.use(key, now);
-    if (live) return use(live);
+  private withNewActor<T>(definition: AggregateDefinition, aggregateId: string, now: number, use: (actor: AggregateActor) => T): T {
     const stream: StreamRef = { type: definition.type, id: aggregateId };
     const actor = new AggregateActor(definition, stream, this);
     actor.load();
     try {
       return use(actor);
     } finally {
-      this.registry.add(key, actor, now);
+      this.registry.add(actor, now);
     }
   }
 

@@ -14,7 +14,8 @@ function optionalString(stream: string, field: string, value: unknown, maxBytes:
 }
 
 /** Throws InvalidCommandError unless the send options are well formed. */
-export function checkSendOptions(stream: string, options: SendOptions): void {
+export function checkSendOptions(aggregateType: string, aggregateId: string, options: SendOptions): void {
+  const stream = `${aggregateType}/${aggregateId}`;
   if (typeof options !== 'object' || options === null) throw new InvalidCommandError(stream, 'send options must be an object');
   const { expectedVersion, metadata } = options;
   if (expectedVersion !== undefined && (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0)) {

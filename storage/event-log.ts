@@ -58,7 +58,13 @@ export interface AppendResult {
 /** A staged append: its result is known at once, `durable` settles when it is on disk. */
 export interface StagedAppend {
   readonly result: AppendResult;
+  /** Resolves with `result` once durable; rejects with PersistenceError naming the stream. */
   readonly durable: Promise<AppendResult>;
+  /**
+   * The group commit's own promise, shared by every append in it: the same settlement as
+   * `durable` without a promise per append (for hot paths); rejects with the commit's error.
+   */
+  readonly commit: Promise<void>;
 }
 
 /** The latest snapshot of a stream. */

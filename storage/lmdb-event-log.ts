@@ -12,6 +12,7 @@ import type {
   StreamAppend, StreamHead, StreamRef,
 } from './event-log.js';
 import { GroupCommit, type Durability } from './group-commit.js';
+import { StreamMap } from './stream-map.js';
 import { LIMITS, checkKeyPart, checkStreamRef, streamKey, streamName } from './keys.js';
 import { acquireWriterLock, type WriterLock } from './writer-lock.js';
 
@@ -64,6 +65,33 @@ function isCounts(value: unknown, length: number): boolean {
   return Array.isArray(value) && value.length === length && value.every((n) => Number.isSafeInteger(n) && n >= 0);
 }
 
+/** A staged append whose per-append promise is only made if someone asks for it. */
+class Staged implements StagedAppend {
+  private durablePromise: Promise<AppendResult> | undefined;
+
+  constructor(
+    readonly result: AppendResult,
+    readonly commit: Promise<void>,
+    private readonly stream: StreamRef,
+  ) {}
+
+  get durable(): Promise<AppendResult> {
+    this.durablePromise ??= this.commit.then(
+      () => this.result,
+      (error: unknown) => {
+        throw new PersistenceError(streamName(this.stream), error);
+      },
+    );
+    return this.durablePromise;
+  }
+}
+
+/** An append that is already durable (or had nothing to write). */
+function settledAppend(result: AppendResult): StagedAppend {
+  const commit = Promise.resolve();
+  return { result, commit, durable: commit.then(() => result) };
+}
+
 class LmdbEventLog implements EventLog {
   private readonly env: RootDatabase;
   private readonly log: Database<Buffer, number>;
@@ -73,9 +101,9 @@ class LmdbEventLog implements EventLog {
   private readonly meta: Database;
   private readonly codec: EventCodec;
   private readonly commit: GroupCommit | undefined;
-  private readonly pendingHeads = new Map<string, StreamHead>();
+  private readonly pendingHeads = new StreamMap<StreamHead>();
   /** Committed heads the writer has seen: it alone writes them, so they cannot go stale. */
-  private readonly committedHeads = new Map<string, StreamHead>();
+  private readonly committedHeads = new StreamMap<StreamHead>();
   private readonly pendingLedger = new Map<string, StagedAppend>();
   private readonly listeners = new Set<(head: number) => void>();
   private nextPosition: number;
@@ -141,14 +169,12 @@ class LmdbEventLog implements EventLog {
   stage(append: StreamAppend): StagedAppend {
     const commit = this.writer();
     const { stream, events, commandId } = append;
-    const name = streamName(stream);
-    if (this.broken !== undefined) throw new PersistenceError(name, this.broken);
+    if (this.broken !== undefined) throw new PersistenceError(streamName(stream), this.broken);
     checkStreamRef(stream);
-    if (commandId !== undefined) checkKeyPart(`commandId of ${name}`, commandId, LIMITS.commandIdBytes);
-    const key = streamKey(stream.type, stream.id);
-    const head = this.pendingHeads.get(key) ?? this.committedHead(stream, key);
+    if (commandId !== undefined) checkKeyPart(`commandId of ${streamName(stream)}`, commandId, LIMITS.commandIdBytes);
+    const head = this.pendingHeads.get(stream.type, stream.id) ?? this.committedHead(stream);
     const actual = head?.version ?? 0;
-    if (append.expectedVersion !== actual) throw new ConcurrencyError(name, append.expectedVersion, actual);
+    if (append.expectedVersion !== actual) throw new ConcurrencyError(streamName(stream), append.expectedVersion, actual);
 
     // Encode every event before touching any state, so a bad event leaves nothing behind.
     const values: Buffer[] = [];
@@ -166,37 +192,38 @@ class LmdbEventLog implements EventLog {
       try {
         value = this.codec.encode(record, prev);
       } catch (error) {
-        throw new EncodingError(name, event.type, error);
+        throw new EncodingError(streamName(stream), event.type, error);
       }
       if (value.length > this.maxEventBytes) {
-        throw new SizeLimitError(`event "${event.type}" of ${name} at version ${version}`, value.length, this.maxEventBytes);
+        throw new SizeLimitError(`event "${event.type}" of ${streamName(stream)} at version ${version}`, value.length, this.maxEventBytes);
       }
       values.push(value);
-      stored.push({ position, ...record });
+      stored.push({
+        position, aggregateType: stream.type, aggregateId: stream.id, version, type: event.type, data: event.data, metadata: event.metadata,
+      });
       prev = position;
     }
 
     if (stored.length === 0 && commandId === undefined) {
-      const result: AppendResult = { version, position: this.nextPosition, events: stored };
-      return { result, durable: Promise.resolve(result) };
+      return settledAppend({ version, position: this.nextPosition, events: stored });
     }
     const batch = commit.batch();
     for (let i = 0; i < values.length; i++) batch.put(this.log, stored[i]!.position, values[i]);
     if (stored.length > 0) {
       const newHead: StreamHead = { version, position };
-      this.pendingHeads.set(key, newHead);
+      this.pendingHeads.set(stream.type, stream.id, newHead);
       batch.put(this.heads, [stream.type, stream.id], [version, position] satisfies HeadValue);
       batch.afterCommit(() => {
-        if (this.pendingHeads.get(key) === newHead) this.pendingHeads.delete(key);
-        this.cacheHead(key, newHead);
+        if (this.pendingHeads.get(stream.type, stream.id) === newHead) this.pendingHeads.delete(stream.type, stream.id);
+        this.cacheHead(stream, newHead);
       });
       this.nextPosition = position;
       batch.head = position;
     }
     const result: AppendResult = { version, position: this.nextPosition, events: stored };
-    const staged: StagedAppend = { result, durable: batch.done.then(() => result, (error: unknown) => { throw new PersistenceError(name, error); }) };
+    const staged = new Staged(result, batch.done, stream);
     if (commandId !== undefined) {
-      const ledgerKey = `${key}\u0000${commandId}`;
+      const ledgerKey = `${streamKey(stream.type, stream.id)}\u0000${commandId}`;
       this.pendingLedger.set(ledgerKey, staged);
       batch.put(this.ledger, [stream.type, stream.id, commandId], [version, result.position, stored.length] satisfies LedgerValue);
       batch.afterCommit(() => this.pendingLedger.delete(ledgerKey));
@@ -242,12 +269,11 @@ class LmdbEventLog implements EventLog {
   }
 
   streamVersion(stream: StreamRef): number {
-    const key = streamKey(stream.type, stream.id);
-    return (this.pendingHeads.get(key) ?? this.committedHead(stream, key))?.version ?? 0;
+    return (this.pendingHeads.get(stream.type, stream.id) ?? this.committedHead(stream))?.version ?? 0;
   }
 
   streamHead(stream: StreamRef): StreamHead | undefined {
-    return this.committedHead(stream, streamKey(stream.type, stream.id));
+    return this.committedHead(stream);
   }
 
   *streams(type?: string): IterableIterator<StreamRef & StreamHead> {
@@ -295,8 +321,7 @@ class LmdbEventLog implements EventLog {
     const [version, position, count] = entry;
     const events: StoredEvent[] = [];
     for (let i = count - 1; i >= 0; i--) events.push(this.decodeInStream(position - i, stream, version - i));
-    const result: AppendResult = { version, position, events };
-    return { result, durable: Promise.resolve(result) };
+    return settledAppend({ version, position, events });
   }
 
   stats(): CommitStats {
@@ -328,18 +353,18 @@ class LmdbEventLog implements EventLog {
   }
 
   /** The committed head, from the writer's cache when it has it (a read-only open always reads). */
-  private committedHead(stream: StreamRef, key: string): StreamHead | undefined {
-    const cached = this.committedHeads.get(key);
+  private committedHead(stream: StreamRef): StreamHead | undefined {
+    const cached = this.committedHeads.get(stream.type, stream.id);
     if (cached) return cached;
     const head = this.readHead(stream);
-    if (head && !this.readOnly) this.cacheHead(key, head);
+    if (head && !this.readOnly) this.cacheHead(stream, head);
     return head;
   }
 
-  private cacheHead(key: string, head: StreamHead): void {
+  private cacheHead(stream: StreamRef, head: StreamHead): void {
     // Bounded: past the limit start over rather than track recency on the hot path.
     if (this.committedHeads.size >= HEADS_CACHE_SIZE) this.committedHeads.clear();
-    this.committedHeads.set(key, head);
+    this.committedHeads.set(stream.type, stream.id, head);
   }
 
   private readHead(stream: StreamRef): StreamHead | undefined {
