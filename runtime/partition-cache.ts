@@ -2,8 +2,8 @@
 // handler's get() rarely reaches LMDB. Owns: an entry is served only while it is certainly the
 // committed value: the cache is dropped unless the stored checkpoint is the last one it committed.
 
-/** Entries one thread keeps over all its partitions before it empties them (the values are small, the ids many). */
-const MAX_ENTRIES = 200_000;
+/** Entries one thread keeps over all its partitions before it empties them (~100 bytes each with the Map). */
+const MAX_ENTRIES = 100_000;
 
 const caches = new Map<string, PartitionCache>();
 let entries = 0;

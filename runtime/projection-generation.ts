@@ -97,7 +97,8 @@ export class Generation {
   resume(): number {
     let target = 0;
     for (const state of this.states) {
-      if (state.error) target = Math.max(target, state.error.position);
+      if (!state.error) continue;
+      target = Math.max(target, state.error.position);
       Object.assign(state, { error: undefined, deaths: 0, deathAt: -1, careful: false });
     }
     return target;

@@ -67,6 +67,9 @@ export async function startProjections(options: ProjectionHostOptions): Promise<
   try {
     for (const definition of projections) controllers.set(definition.name, await ProjectionController.open(definition, context));
   } catch (error) {
+    // Let drops already started finish: a thread terminated inside a write transaction would hold the lock.
+    stopping = true;
+    await Promise.all([...controllers.values()].map((controller) => controller.stop()));
     await pool.destroy();
     await store.close();
     throw error;
