@@ -9,7 +9,8 @@ import { createRuntime } from '../../runtime/runtime.js';
 import type { StoredEvent } from '../../storage/event-log.js';
 import { account } from '../fixtures/bank-account.js';
 import type { RuntimeCrashAck } from '../fixtures/runtime-crash-load.js';
-import { compiledFixture, foldAccount, runChildFixture, tempDataDir } from '../fixtures/runtime-kit.js';
+import { compiledFixture, runFixture } from '../fixtures/child-fixture.js';
+import { foldAccount, tempDataDir } from '../fixtures/runtime-kit.js';
 
 const ROUNDS = 4;
 const ACCOUNTS = 50;
@@ -70,7 +71,7 @@ describe('runtime after SIGKILL', () => {
     let head = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       const context = `seed ${seed}, round ${round}`;
-      const child = runChildFixture('runtime-crash-load', [path, String(seed + round)]);
+      const child = runFixture(compiledFixture('runtime-crash-load'), [path, String(seed + round)]);
       // Kill after a random number of acknowledgements: with hundreds in flight, mid-commit.
       const killAfter = (round === 1 ? ACCOUNTS : 0) + 100 + ((seed * round * 7919) % 900);
       await child.waitForLines(killAfter);

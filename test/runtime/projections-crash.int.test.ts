@@ -7,7 +7,8 @@ import { openEventLog } from '../../storage/lmdb-event-log.js';
 import * as balancesModule from '../fixtures/balances.projection.js';
 import type { CrashProgress } from '../fixtures/projection-crash-child.js';
 import { foldView, projectionModule } from '../fixtures/projection-kit.js';
-import { fixtureScript, removeDir, runFixture, tempDataDir } from '../fixtures/storage-kit.js';
+import { compiledFixture, runFixture } from '../fixtures/child-fixture.js';
+import { removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
 const dir = tempDataDir();
 afterAll(() => removeDir(dir));
@@ -19,7 +20,7 @@ const projections = [
 
 describe('projections across SIGKILL', () => {
   it.each([1, 2, 3])('kill %i: reopened views equal the fold over the log, each event applied once', async (round) => {
-    const child = runFixture(fixtureScript('projection-crash-child'), [dir]);
+    const child = runFixture(compiledFixture('projection-crash-child'), [dir]);
     try {
       // Kill only once both projections committed something in this run, while appends go on.
       const [first] = await child.waitForLines(1);

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEventLog } from '../../storage/lmdb-event-log.js';
 import type { EventLog, StoredEvent } from '../../storage/event-log.js';
 import type { CrashAck } from '../fixtures/storage-crash-appender.js';
-import { fixtureScript, removeDir, runFixture, tempDataDir } from '../fixtures/storage-kit.js';
+import { compiledFixture, runFixture } from '../fixtures/child-fixture.js';
+import { removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
 const ROUNDS = 5;
 
@@ -53,7 +54,7 @@ describe('event log after SIGKILL', () => {
   let path: string;
   let script: string;
   beforeAll(() => {
-    script = fixtureScript('storage-crash-appender');
+    script = compiledFixture('storage-crash-appender');
     path = tempDataDir();
   });
   afterAll(() => path && removeDir(path));

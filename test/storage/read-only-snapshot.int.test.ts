@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEventLog } from '../../storage/lmdb-event-log.js';
-import { fixtureScript, newEvent, removeDir, tempDataDir } from '../fixtures/storage-kit.js';
+import { compiledFixture } from '../fixtures/child-fixture.js';
+import { newEvent, removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
 let dir: string;
 afterEach(() => removeDir(dir));
@@ -18,7 +19,7 @@ describe('read-only event log', () => {
     const stream = { type: 'account', id: 'a-1' };
     await Promise.all(log.append([{ stream, expectedVersion: 0, events: [newEvent('AccountOpened', { owner: 'ann', initial: 1 })] }]));
     const signal = new SharedArrayBuffer(4);
-    const worker = new Worker(pathToFileURL(fixtureScript('read-only-reader')), { workerData: { path: dir, signal } });
+    const worker = new Worker(pathToFileURL(compiledFixture('read-only-reader')), { workerData: { path: dir, signal } });
     try {
       const [first] = (await once(worker, 'message')) as [number];
       expect(first).toBe(1);

@@ -8,7 +8,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StorageLockedError } from '../../runtime/errors.js';
 import type { EventLog } from '../../storage/event-log.js';
 import { openEventLog } from '../../storage/lmdb-event-log.js';
-import { fixtureScript, newEvent, removeDir, runFixture, tempDataDir, thrownBy } from '../fixtures/storage-kit.js';
+import { compiledFixture, runFixture } from '../fixtures/child-fixture.js';
+import { newEvent, removeDir, tempDataDir, thrownBy } from '../fixtures/storage-kit.js';
 
 const stream = { type: 'account', id: 'a-1' };
 
@@ -40,7 +41,7 @@ describe('writer lock', () => {
   const opened: EventLog[] = [];
 
   beforeAll(() => {
-    script = fixtureScript('storage-lock-holder');
+    script = compiledFixture('storage-lock-holder');
   });
   beforeEach(() => {
     path = tempDataDir();
