@@ -12,7 +12,7 @@ import type {
   StreamAppend, StreamHead, StreamRef,
 } from './event-log.js';
 import { GroupCommit, type Durability } from './group-commit.js';
-import { StreamMap } from './stream-map.js';
+import { HeadsIndex } from './heads-index.js';
 import { LIMITS, checkKeyPart, checkStreamRef, streamKey, streamName } from './keys.js';
 import { acquireWriterLock, type WriterLock } from './writer-lock.js';
 
@@ -31,7 +31,6 @@ export interface EventLogOptions {
 }
 
 const FORMAT = 1;
-const HEADS_CACHE_SIZE = 131_072;
 
 /** The directory of the events environment inside a data directory. */
 export function eventsPath(path: string): string {
@@ -55,14 +54,11 @@ export function openEventLog(options: EventLogOptions): EventLog {
   }
 }
 
-type HeadValue = [version: number, position: number];
 type LedgerValue = [version: number, position: number, count: number];
 
-/** An array of `length` non-negative safe integers: the shape of heads and ledger values. */
-function isCounts(value: unknown, length: 2): value is HeadValue;
-function isCounts(value: unknown, length: 3): value is LedgerValue;
-function isCounts(value: unknown, length: number): boolean {
-  return Array.isArray(value) && value.length === length && value.every((n) => Number.isSafeInteger(n) && n >= 0);
+/** Three non-negative safe integers: the shape of a ledger value. */
+function isLedgerValue(value: unknown): value is LedgerValue {
+  return Array.isArray(value) && value.length === 3 && value.every((n) => Number.isSafeInteger(n) && n >= 0);
 }
 
 /** A staged append whose per-append promise is only made if someone asks for it. */
@@ -95,15 +91,13 @@ function settledAppend(result: AppendResult): StagedAppend {
 class LmdbEventLog implements EventLog {
   private readonly env: RootDatabase;
   private readonly log: Database<Buffer, number>;
-  private readonly heads: Database;
+  private readonly headsTable: Database;
   private readonly snapshots: Database;
   private readonly ledger: Database;
   private readonly meta: Database;
   private readonly codec: EventCodec;
   private readonly commit: GroupCommit | undefined;
-  private readonly pendingHeads = new StreamMap<StreamHead>();
-  /** Committed heads the writer has seen: it alone writes them, so they cannot go stale. */
-  private readonly committedHeads = new StreamMap<StreamHead>();
+  private headsIndex: HeadsIndex | undefined;
   private readonly pendingLedger = new Map<string, StagedAppend>();
   private readonly listeners = new Set<(head: number) => void>();
   private nextPosition: number;
@@ -127,12 +121,12 @@ class LmdbEventLog implements EventLog {
     this.maxEventBytes = options.maxEventBytes ?? LIMITS.eventBytes;
     this.env = open({ path: dir, readOnly, separateFlushed: true, maxDbs: 8 });
     this.log = this.env.openDB<Buffer, number>('log', { encoding: 'binary' });
-    this.heads = this.env.openDB('heads', {});
+    this.headsTable = this.env.openDB('heads', {});
     this.snapshots = this.env.openDB('snapshots', {});
     this.ledger = this.env.openDB('ledger', {});
     this.meta = this.env.openDB('meta', { useVersions: true });
     // A read-only open does not create databases: lmdb-js returns undefined for a missing one.
-    if (readOnly && [this.log, this.heads, this.snapshots, this.ledger, this.meta].some((db) => (db as Database | undefined) === undefined)) {
+    if (readOnly && [this.log, this.headsTable, this.snapshots, this.ledger, this.meta].some((db) => (db as Database | undefined) === undefined)) {
       void this.env.close();
       throw new Error(`${this.path} is not a rehydra data directory (its events environment lacks rehydra's databases)`);
     }
@@ -172,7 +166,7 @@ class LmdbEventLog implements EventLog {
     if (this.broken !== undefined) throw new PersistenceError(streamName(stream), this.broken);
     checkStreamRef(stream);
     if (commandId !== undefined) checkKeyPart(`commandId of ${streamName(stream)}`, commandId, LIMITS.commandIdBytes);
-    const head = this.pendingHeads.get(stream.type, stream.id) ?? this.committedHead(stream);
+    const head = this.heads.current(stream);
     const actual = head?.version ?? 0;
     if (append.expectedVersion !== actual) throw new ConcurrencyError(streamName(stream), append.expectedVersion, actual);
 
@@ -211,12 +205,9 @@ class LmdbEventLog implements EventLog {
     for (let i = 0; i < values.length; i++) batch.put(this.log, stored[i]!.position, values[i]);
     if (stored.length > 0) {
       const newHead: StreamHead = { version, position };
-      this.pendingHeads.set(stream.type, stream.id, newHead);
-      batch.put(this.heads, [stream.type, stream.id], [version, position] satisfies HeadValue);
-      batch.afterCommit(() => {
-        if (this.pendingHeads.get(stream.type, stream.id) === newHead) this.pendingHeads.delete(stream.type, stream.id);
-        this.cacheHead(stream, newHead);
-      });
+      const heads = this.heads;
+      heads.staged(stream, newHead);
+      batch.afterCommit(() => heads.committedHead(stream, newHead));
       this.nextPosition = position;
       batch.head = position;
     }
@@ -269,22 +260,15 @@ class LmdbEventLog implements EventLog {
   }
 
   streamVersion(stream: StreamRef): number {
-    return (this.pendingHeads.get(stream.type, stream.id) ?? this.committedHead(stream))?.version ?? 0;
+    return this.heads.current(stream)?.version ?? 0;
   }
 
   streamHead(stream: StreamRef): StreamHead | undefined {
-    return this.committedHead(stream);
+    return this.heads.committed(stream);
   }
 
-  *streams(type?: string): IterableIterator<StreamRef & StreamHead> {
-    // Keys first, then each value through readHead, so a bad value is reported with its stream.
-    for (const key of this.heads.getKeys({ start: type === undefined ? undefined : [type], snapshot: false })) {
-      const [keyType, id] = key as [string, string];
-      if (type !== undefined && keyType !== type) return;
-      const stream = { type: keyType, id };
-      const head = this.readHead(stream);
-      if (head) yield { ...stream, ...head };
-    }
+  streams(type?: string): IterableIterator<StreamRef & StreamHead> {
+    return this.heads.streams(type);
   }
 
   latestSnapshot(stream: StreamRef): StoredSnapshot | undefined {
@@ -315,7 +299,7 @@ class LmdbEventLog implements EventLog {
       | LedgerValue
       | undefined;
     if (entry === undefined) return undefined;
-    if (!isCounts(entry, 3) || entry[2] > entry[0] || entry[2] > entry[1]) {
+    if (!isLedgerValue(entry) || entry[2] > entry[0] || entry[2] > entry[1]) {
       throw new CorruptDataError(`ledger entry ${commandId} of ${streamName(stream)}`, new Error(`expected [version, position, count], got ${JSON.stringify(entry)}`));
     }
     const [version, position, count] = entry;
@@ -337,6 +321,11 @@ class LmdbEventLog implements EventLog {
     if (this.closed) return;
     this.closed = true;
     await this.commit?.idle();
+    // Heads written now spare the next open a scan of the log's tail.
+    if (this.commit && this.broken === undefined && this.headsIndex) {
+      this.headsIndex.flushInto(() => this.commit!.batch(), true);
+      await this.commit.idle();
+    }
     await this.env.close();
     this.lock?.release();
   }
@@ -352,29 +341,18 @@ class LmdbEventLog implements EventLog {
     return 0;
   }
 
-  /** The committed head, from the writer's cache when it has it (a read-only open always reads). */
-  private committedHead(stream: StreamRef): StreamHead | undefined {
-    const cached = this.committedHeads.get(stream.type, stream.id);
-    if (cached) return cached;
-    const head = this.readHead(stream);
-    if (head && !this.readOnly) this.cacheHead(stream, head);
-    return head;
+  /** Made on first use: projection workers open the log read-only and never look at heads. */
+  private get heads(): HeadsIndex {
+    this.headsIndex ??= new HeadsIndex(this.headsTable, this.meta, this.readOnly, (after) => this.scanStreams(after));
+    return this.headsIndex;
   }
 
-  private cacheHead(stream: StreamRef, head: StreamHead): void {
-    // Bounded: past the limit start over rather than track recency on the hot path.
-    if (this.committedHeads.size >= HEADS_CACHE_SIZE) this.committedHeads.clear();
-    this.committedHeads.set(stream.type, stream.id, head);
-  }
-
-  private readHead(stream: StreamRef): StreamHead | undefined {
-    const what = `head of ${streamName(stream)}`;
-    const value = this.getDecoded(this.heads, [stream.type, stream.id], what);
-    if (value === undefined) return undefined;
-    if (!isCounts(value, 2) || value[0] < 1 || value[1] < value[0]) {
-      throw new CorruptDataError(what, new Error(`expected [version, position], got ${JSON.stringify(value)}`));
+  /** The stream of every event after `after`, for rebuilding heads written behind. */
+  private *scanStreams(after: number): IterableIterator<{ type: string; id: string; version: number; position: number }> {
+    for (const { key, value } of this.log.getRange({ start: after + 1, snapshot: false })) {
+      const record = this.codec.decode(value, key);
+      yield { type: record.aggregateType, id: record.aggregateId, version: record.version, position: key };
     }
-    return { version: value[0], position: value[1] };
   }
 
   /** The prev pointer of the event at `position`, which must lead to an earlier event. */
@@ -436,6 +414,7 @@ class LmdbEventLog implements EventLog {
     }
     for (const listener of this.listeners) listener(this.durableHead);
     this.recoverIfQuiet();
+    if (this.broken === undefined && !this.closed) this.headsIndex?.flushInto(() => this.commit!.batch(), false);
   }
 
   private onFailed(error: unknown): void {
@@ -446,8 +425,7 @@ class LmdbEventLog implements EventLog {
   /** After a failure, once nothing is in flight: re-read the truth from disk and accept appends again. */
   private recoverIfQuiet(): void {
     if (this.broken === undefined || this.commit!.pending > 0) return;
-    this.pendingHeads.clear();
-    this.committedHeads.clear();
+    this.heads.dropStaged();
     this.pendingLedger.clear();
     this.nextPosition = this.lastPosition();
     this.durableHead = this.nextPosition;

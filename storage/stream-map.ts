@@ -28,6 +28,11 @@ export class StreamMap<V> {
     if (ids?.delete(id)) this.count--;
   }
 
+  /** Every entry as [type, id, value]. */
+  *entries(): IterableIterator<[string, string, V]> {
+    for (const [type, ids] of this.byType) for (const [id, value] of ids) yield [type, id, value];
+  }
+
   clear(): void {
     this.byType.clear();
     this.count = 0;

@@ -2,6 +2,8 @@
 // once it is durable; it is SIGKILLed at random points over several rounds on one data directory.
 // After every kill, every acknowledged append is on disk where it was acknowledged, the log is
 // gapless, and each stream's prev chain, heads entry and ledger agree with the log.
+import { join } from 'node:path';
+import { open } from 'lmdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEventLog } from '../../storage/lmdb-event-log.js';
 import type { EventLog, StoredEvent } from '../../storage/event-log.js';
@@ -87,5 +89,32 @@ describe('event log after SIGKILL', () => {
       }
     }
     expect(streams, `seed ${seed}: appends reached every stream`).toBe(50);
+  });
+
+  it('keeps every head when killed after heads were written behind (more dirty streams than one round holds)', async () => {
+    const dir = tempDataDir();
+    try {
+      // 40,000 streams: the dirty heads pass the 32,768 that start a round of head writes mid-run.
+      const child = runFixture(script, [dir, '7', '1', '40000']);
+      try {
+        await child.waitForLines(80_000);
+      } finally {
+        await child.kill();
+      }
+      const acks = child.lines.map((line) => JSON.parse(line) as CrashAck);
+      // The writer opens first: lmdb-js keeps the flags of the first open of a path in a process.
+      const log = openEventLog({ path: dir });
+      try {
+        const env = open({ path: join(dir, 'events'), readOnly: true });
+        const headsAt = env.openDB('meta', { useVersions: true }).get('headsAt') as number | undefined;
+        await env.close();
+        expect(headsAt, 'a round of head writes committed before the kill').toBeGreaterThan(0);
+        verify(log, acks, 'heads written behind');
+      } finally {
+        await log.close();
+      }
+    } finally {
+      removeDir(dir);
+    }
   });
 });

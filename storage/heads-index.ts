@@ -1,0 +1,184 @@
+// Stream heads (version and last position per stream), written behind. Updating a `heads` row per
+// append rewrites one B-tree leaf per touched stream per commit: most of the bytes an event cost.
+// So committed heads are kept in memory ("dirty") and written in bulk about once a second, with
+// `headsAt` in meta: the heads table reflects every event up to that position. Whatever lies
+// after it is rebuilt from the log itself on open, so a crash loses no head.
+import type { Database } from 'lmdb';
+import { CorruptDataError } from '../runtime/errors.js';
+import type { StreamHead, StreamRef } from './event-log.js';
+import type { Batch } from './group-commit.js';
+import { streamName } from './keys.js';
+import { StreamMap } from './stream-map.js';
+
+const HEADS_AT = 'headsAt';
+/** Clean heads kept in memory; past this the cache starts over. */
+const CLEAN_CACHE_SIZE = 131_072;
+/** Write the dirty heads at least this often (ms), or sooner when this many are dirty. */
+const FLUSH_INTERVAL_MS = 1_000;
+const FLUSH_DIRTY = 32_768;
+/** Heads written per commit during a round. */
+const FLUSH_CHUNK = 1_024;
+
+type HeadValue = [version: number, position: number];
+
+/** What the tail scan needs from the log: the stream and version of each event after a position. */
+export type TailScan = (after: number) => Iterable<{ readonly type: string; readonly id: string; readonly version: number; readonly position: number }>;
+
+/** The heads of one events environment, as the writer (or a reader) sees them. */
+export class HeadsIndex {
+  /** Heads of staged appends, not yet committed. */
+  private readonly pending = new StreamMap<StreamHead>();
+  /** Committed heads not yet written to the table (or, read-only, found in the log's tail). */
+  private readonly dirty = new StreamMap<StreamHead>();
+  private readonly clean = new StreamMap<StreamHead>();
+  /** The log position up to which `dirty` (plus the table) is complete. */
+  private scannedTo = 0;
+  private committedTo = 0;
+  private lastFlush = performance.now();
+  /** A chunk of heads is being committed. */
+  private flushing = false;
+  /** The heads still to write in this round, and the position the round makes `headsAt`. */
+  private round: { readonly heads: Array<[string, string, StreamHead]>; readonly upTo: number } | undefined;
+
+  constructor(
+    private readonly table: Database,
+    private readonly meta: Database,
+    private readonly readOnly: boolean,
+    private readonly scan: TailScan,
+  ) {
+    this.scannedTo = (meta.get(HEADS_AT) as number | undefined) ?? 0;
+    this.catchUp();
+    this.committedTo = this.scannedTo;
+  }
+
+  /** The head `stage` checks against: staged, else committed. */
+  current(stream: StreamRef): StreamHead | undefined {
+    return this.pending.get(stream.type, stream.id) ?? this.committed(stream);
+  }
+
+  /** The committed head. */
+  committed(stream: StreamRef): StreamHead | undefined {
+    if (this.readOnly) {
+      this.catchUp();
+      const overlay = this.dirty.get(stream.type, stream.id);
+      const stored = this.read(stream);
+      // The writer may have written newer heads to the table since this reader's scan.
+      return overlay && (!stored || overlay.version > stored.version) ? overlay : stored;
+    }
+    const known = this.dirty.get(stream.type, stream.id) ?? this.clean.get(stream.type, stream.id);
+    if (known) return known;
+    const stored = this.read(stream);
+    if (stored) this.remember(stream, stored);
+    return stored;
+  }
+
+  staged(stream: StreamRef, head: StreamHead): void {
+    this.pending.set(stream.type, stream.id, head);
+  }
+
+  /** The batch holding `head` committed. */
+  committedHead(stream: StreamRef, head: StreamHead): void {
+    if (this.pending.get(stream.type, stream.id) === head) this.pending.delete(stream.type, stream.id);
+    this.dirty.set(stream.type, stream.id, head);
+    if (head.position > this.committedTo) this.committedTo = head.position;
+  }
+
+  /** After a failed commit: staged heads are gone, committed ones stay true. */
+  dropStaged(): void {
+    this.pending.clear();
+  }
+
+  /**
+   * Writes dirty heads when due, one chunk per call (the caller calls after every commit), so no
+   * commit carries thousands of extra puts; `force` (on close) writes the rest at once. Each round
+   * writes the heads as they were when it started, and `headsAt` with its last chunk.
+   */
+  flushInto(batch: () => Batch, force: boolean): void {
+    if (this.flushing) return;
+    if (!this.round) {
+      if (this.dirty.size === 0) return;
+      if (!force && this.dirty.size < FLUSH_DIRTY && performance.now() - this.lastFlush < FLUSH_INTERVAL_MS) return;
+      this.lastFlush = performance.now();
+      this.round = { heads: [...this.dirty.entries()], upTo: this.committedTo };
+    }
+    const round = this.round;
+    const chunk = round.heads.splice(0, force ? round.heads.length : FLUSH_CHUNK);
+    const target = batch();
+    for (const [type, id, head] of chunk) target.put(this.table, [type, id], [head.version, head.position] satisfies HeadValue);
+    if (round.heads.length === 0) {
+      target.put(this.meta, HEADS_AT, round.upTo);
+      this.round = undefined;
+    }
+    this.flushing = true;
+    target.afterCommit(() => {
+      for (const [type, id, head] of chunk) {
+        if (this.dirty.get(type, id) !== head) continue;
+        this.dirty.delete(type, id);
+        this.remember({ type, id }, head);
+      }
+    });
+    target.done.then(
+      () => (this.flushing = false),
+      () => {
+        // Nothing of this round is known to be written: start the next one afresh.
+        this.flushing = false;
+        this.round = undefined;
+      },
+    );
+  }
+
+  /** Every stream with a head, optionally of one type, in key order (table and memory merged). */
+  *streams(type: string | undefined): IterableIterator<StreamRef & StreamHead> {
+    const seen = new StreamMap<true>();
+    const stored: Array<StreamRef & StreamHead> = [];
+    for (const key of this.table.getKeys({ start: type === undefined ? undefined : [type], snapshot: false })) {
+      const [keyType, id] = key as [string, string];
+      if (type !== undefined && keyType !== type) break;
+      const stream = { type: keyType, id };
+      const head = this.committed(stream);
+      seen.set(keyType, id, true);
+      if (head) stored.push({ ...stream, ...head });
+    }
+    const unseen = [...this.dirty.entries()].filter(([t, id]) => (type === undefined || t === type) && !seen.get(t, id));
+    if (unseen.length === 0) return yield* stored;
+    const all = [...stored, ...unseen.map(([t, id, head]) => ({ type: t, id, ...head }))];
+    yield* all.sort((a, b) => (a.type === b.type ? compareKeys(a.id, b.id) : compareKeys(a.type, b.type)));
+  }
+
+  private catchUp(): void {
+    for (const event of this.scan(this.scannedTo)) {
+      this.dirty.set(event.type, event.id, { version: event.version, position: event.position });
+      this.scannedTo = event.position;
+    }
+  }
+
+  private remember(stream: StreamRef, head: StreamHead): void {
+    // Bounded: past the limit start over rather than track recency on the hot path.
+    if (this.clean.size >= CLEAN_CACHE_SIZE) this.clean.clear();
+    this.clean.set(stream.type, stream.id, head);
+  }
+
+  private read(stream: StreamRef): StreamHead | undefined {
+    const what = `head of ${streamName(stream)}`;
+    let value: unknown;
+    try {
+      value = this.table.get([stream.type, stream.id]);
+    } catch (error) {
+      throw new CorruptDataError(what, error);
+    }
+    if (value === undefined) return undefined;
+    if (!isHeadValue(value)) throw new CorruptDataError(what, new Error(`expected [version, position], got ${JSON.stringify(value)}`));
+    return { version: value[0], position: value[1] };
+  }
+}
+
+function isHeadValue(value: unknown): value is HeadValue {
+  return (
+    Array.isArray(value) && value.length === 2 && value.every((n) => Number.isSafeInteger(n) && n >= 1) && value[1] >= value[0]
+  );
+}
+
+/** LMDB's ordered-binary order for strings: by UTF-8 bytes. */
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
