@@ -15,6 +15,7 @@ import { startProjections, type ProjectionHost } from './projection-pool.js';
 import type { Projection } from './projection.js';
 import { bothIterable } from './event-iterable.js';
 import { MetricsRecorder } from './metrics.js';
+import { formatMetricsText } from './metrics-text.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Registry } from './registry.js';
 import { startSubscription } from './subscription.js';
@@ -164,6 +165,10 @@ class RehydraRuntime implements Runtime, ActorHost {
       headPosition: this.log.headPosition(),
       projections: this.projectionMetrics(),
     };
+  }
+
+  metricsText(): string {
+    return formatMetricsText(this.metrics());
   }
 
   close(): Promise<void> {

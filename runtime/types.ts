@@ -117,6 +117,8 @@ export interface Runtime {
   projection(name: string): Projection;
   /** Counters, gauges and latency percentiles. */
   metrics(): RuntimeMetrics;
+  /** metrics() in the Prometheus text exposition format, for a /metrics endpoint. */
+  metricsText(): string;
   /** Refuses new commands, drains mailboxes, flushes, stops workers and releases the data directory. */
   close(): Promise<void>;
 }

@@ -1,0 +1,216 @@
+// Aggregate specs without a disk: given/when/then over one in-memory actor of the definition.
+// The kit decides a command exactly as the runtime does (handler, one applyEvent per event,
+// IllegalEventError/ApplyError/EncodingError), and every given event, produced event and the
+// persisted snapshot round-trips through the real event codec, so what the runtime could not
+// store fails here too. Assertions throw node:assert's AssertionError: any test runner shows them.
+import { AssertionError, deepStrictEqual } from 'node:assert';
+import type { AnyActor } from 'xstate';
+import { ApplyError, EncodingError, IllegalEventError, InvalidCommandError, UnknownCommandError } from '../runtime/errors.js';
+import type { AggregateState } from '../runtime/types.js';
+import { createEventCodec, type EventCodec, type StructureStore } from '../storage/codec.js';
+import type { StoredEvent } from '../storage/event-log.js';
+import { applyEvent, failureOf } from './apply-event.js';
+import type { AggregateDefinition, Command, DomainEvent } from './define-aggregate.js';
+import { startActor } from './replay.js';
+import { toDomainEvent, upcast } from './upcast.js';
+
+/** An error class that `thenRejects` can check with `instanceof`. */
+export type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** The `when` step of a spec: the command under test. */
+export interface SpecWhen {
+  /** Runs `command` on the aggregate after the given events. */
+  when(command: Command): AggregateSpec;
+}
+
+const SPEC_ID = 'spec';
+
+/** A structure table kept in memory: the codec shares structures exactly as it does on disk. */
+function memoryStructures(): StructureStore {
+  let structures: unknown[] | undefined;
+  return { load: () => structures, save: (next) => void (structures = next) };
+}
+
+/** What running the command produced: its events (as decoded from storage) and the actor after them. */
+interface Outcome {
+  readonly events: DomainEvent[];
+  readonly actor: AnyActor;
+  readonly version: number;
+}
+
+/** One scenario; the `then*` methods run it synchronously and throw an AssertionError on mismatch. */
+export class AggregateSpec {
+  private readonly stream: string;
+
+  constructor(
+    private readonly definition: AggregateDefinition,
+    private readonly given: readonly DomainEvent[],
+    private readonly command: Command,
+  ) {
+    this.stream = `${definition.type}/${SPEC_ID}`;
+  }
+
+  /** The command is accepted and produces exactly `expected` (type and data, deep-equal, in order). */
+  then(expected: readonly DomainEvent[]): void {
+    if (!Array.isArray(expected)) throw new TypeError('then() takes an array of the expected events (use [] for none)');
+    const { events } = this.runAccepted('then');
+    deepStrictEqual(events, expected.map((event) => ({ ...event })), `${this.title()}: produced events differ from the expected ones`);
+  }
+
+  /** The command is rejected with an error of class `expected` or whose message contains it (and `fragment`, if given). */
+  thenRejects(expected: string | ErrorClass, fragment?: string): void {
+    // A given history the aggregate refuses is a broken spec, not the expected rejection: outside the try.
+    const actor = this.replayGiven();
+    let outcome: Outcome;
+    try {
+      outcome = this.run(actor, this.newCodec());
+    } catch (error) {
+      actor.stop();
+      const message = String((error as Error)?.message ?? error);
+      if (typeof expected === 'function' && !(error instanceof expected)) {
+        this.fail(`expected a rejection of class ${expected.name}, got ${describeError(error)}`, error);
+      }
+      const wanted = typeof expected === 'string' ? expected : fragment;
+      if (wanted !== undefined && !message.includes(wanted)) {
+        this.fail(`expected a rejection whose message contains ${JSON.stringify(wanted)}, got ${describeError(error)}`, error);
+      }
+      return;
+    }
+    outcome.actor.stop();
+    this.fail(`expected a rejection, but the command was accepted with ${JSON.stringify(outcome.events)}`);
+  }
+
+  /**
+   * The command is accepted and leaves the aggregate in `expected` (each given key deep-equal);
+   * the state is read from the persisted snapshot restored through the codec, as after a restart.
+   */
+  thenState(expected: Partial<AggregateState>): void {
+    const { actor, version } = this.runAccepted('thenState');
+    const codec = this.newCodec();
+    const restored = startActor(this.definition, {
+      version, position: version, fingerprint: this.definition.fingerprint,
+      state: this.roundTrip(codec, version, '$snapshot', { state: actor.getPersistedSnapshot() }).state,
+    });
+    const live = actor.getSnapshot();
+    const fromSnapshot = restored.getSnapshot();
+    actor.stop();
+    restored.stop();
+    deepStrictEqual(
+      { value: fromSnapshot.value, context: fromSnapshot.context },
+      { value: live.value, context: live.context },
+      `${this.title()}: the persisted snapshot does not restore the live state (it holds data the codec changes)`,
+    );
+    const actual: AggregateState = { value: fromSnapshot.value, context: fromSnapshot.context, version };
+    for (const key of ['value', 'context', 'version'] as const) {
+      if (key in expected) deepStrictEqual(actual[key], expected[key], `${this.title()}: state.${key} differs`);
+    }
+  }
+
+  private runAccepted(step: string): Outcome {
+    const actor = this.replayGiven();
+    try {
+      return this.run(actor, this.newCodec());
+    } catch (error) {
+      actor.stop();
+      return this.fail(`${step}() expected the command to be accepted, but it was rejected: ${describeError(error)}`, error);
+    }
+  }
+
+  /** The given events, encoded, decoded and upcast like a replay; each must be accepted. */
+  private replayGiven(): AnyActor {
+    const codec = this.newCodec();
+    const actor = startActor(this.definition);
+    this.given.forEach((event, index) => {
+      const { type, ...data } = event;
+      const version = index + 1;
+      const stored: StoredEvent = {
+        position: version, aggregateType: this.definition.type, aggregateId: SPEC_ID, version, type,
+        data: this.roundTrip(codec, version, type, data), metadata: { timestamp: 0 },
+      };
+      const domain = toDomainEvent(upcast(this.definition, stored));
+      const state = JSON.stringify(actor.getSnapshot().value);
+      const outcome = applyEvent(actor, domain);
+      if (outcome === 'applied') return;
+      actor.stop();
+      const reason = outcome === 'rejected' ? `is not accepted in state ${state}` : `made an action throw: ${describeError(failureOf(actor))}`;
+      throw new Error(`given event #${version} "${type}" of ${this.stream} ${reason}: the given history must be one the aggregate accepts`);
+    });
+    return actor;
+  }
+
+  /** Decides, applies and encodes the command's events in the runtime's order. */
+  private run(actor: AnyActor, codec: EventCodec): Outcome {
+    const { type } = this.command;
+    const handler = Object.hasOwn(this.definition.commands, type) ? this.definition.commands[type] : undefined;
+    if (!handler) throw new UnknownCommandError(this.definition.type, type, Object.keys(this.definition.commands));
+    const output = handler(this.command, actor.getSnapshot());
+    const produced = output === undefined ? [] : Array.isArray(output) ? (output as unknown[]) : [output];
+    for (const event of produced) {
+      if (typeof event !== 'object' || event === null || typeof (event as DomainEvent).type !== 'string') {
+        throw new InvalidCommandError(this.stream, `handler "${type}" must return events ({ type: string, ... }), an array of them, or nothing`);
+      }
+    }
+    const events = produced as DomainEvent[];
+    for (const event of events) {
+      const state = actor.getSnapshot().value;
+      const outcome = applyEvent(actor, event);
+      if (outcome === 'rejected') throw new IllegalEventError(this.stream, event.type, state);
+      if (outcome === 'failed') throw new ApplyError(this.stream, event.type, failureOf(actor));
+    }
+    const version = this.given.length + events.length;
+    const decoded = events.map(({ type: eventType, ...data }, i) => ({
+      type: eventType, ...this.roundTrip(codec, this.given.length + i + 1, eventType, data),
+    }));
+    return { events: decoded, actor, version };
+  }
+
+  /** Encodes and decodes `data` as the log would store it; an EncodingError like the runtime's if it cannot. */
+  private roundTrip(codec: EventCodec, version: number, type: string, data: Record<string, unknown>): Record<string, unknown> {
+    let value: Buffer;
+    try {
+      value = codec.encode(
+        { aggregateType: this.definition.type, aggregateId: SPEC_ID, version, type, data, metadata: { timestamp: 0 } },
+        version - 1,
+      );
+    } catch (error) {
+      throw new EncodingError(this.stream, type, error);
+    }
+    return codec.decode(value, version).data;
+  }
+
+  private newCodec(): EventCodec {
+    return createEventCodec(memoryStructures(), false);
+  }
+
+  private title(): string {
+    return `given ${this.given.length} event(s) of ${this.definition.type}, when ${JSON.stringify(this.command)}`;
+  }
+
+  private fail(message: string, cause?: unknown): never {
+    const error = new AssertionError({ message: `${this.title()}: ${message}` });
+    if (cause !== undefined) error.cause = cause;
+    throw error;
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.constructor.name}: ${error.message}`;
+  return String(error);
+}
+
+/**
+ * Starts an aggregate spec: the events the aggregate already holds (its history, in order).
+ * @example
+ * given(account, [{ type: 'AccountOpened', owner: 'ann', initial: 100 }]).when({ type: 'withdraw', amount: 150 }).thenRejects('insufficient funds');
+ */
+export function given(definition: AggregateDefinition, events: readonly DomainEvent[] = []): SpecWhen {
+  if (!Array.isArray(events)) throw new TypeError('given() takes the aggregate definition and an array of its past events');
+  return {
+    when: (command) => {
+      if (typeof command !== 'object' || command === null || typeof command.type !== 'string') {
+        throw new TypeError('when() takes a command: an object with a string `type`');
+      }
+      return new AggregateSpec(definition, events, command);
+    },
+  };
+}
