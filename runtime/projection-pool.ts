@@ -60,6 +60,7 @@ export async function startProjections(options: ProjectionHostOptions): Promise<
   });
   // A worker that errors between tasks is replaced by piscina; the next task of its partition retries.
   pool.on('error', () => undefined);
+  const destroyPool = destroyWhenStarted(pool, workers);
   const context: ProjectionContext = {
     path, store, hostSignals: signals.buffer, run: (task) => pool.run(task), head: () => head, stopping: () => stopping,
   };
@@ -70,7 +71,7 @@ export async function startProjections(options: ProjectionHostOptions): Promise<
     // Let drops already started finish: a thread terminated inside a write transaction would hold the lock.
     stopping = true;
     await Promise.all([...controllers.values()].map((controller) => controller.stop()));
-    await pool.destroy();
+    await destroyPool();
     await store.close();
     throw error;
   }
@@ -102,13 +103,38 @@ export async function startProjections(options: ProjectionHostOptions): Promise<
         stopping = true;
         signals.stop();
         await Promise.all([...controllers.values()].map((controller) => controller.stop()));
-        await pool.destroy();
+        await destroyPool();
         await store.close();
       })();
       return closing;
     },
   };
   return host;
+}
+
+/** How long close() waits for workers still starting before it terminates them anyway. */
+const START_WAIT_MS = 10_000;
+
+/**
+ * Terminating a worker thread while it still loads its modules (lmdb-js's native addon, the ESM
+ * graph) aborts the whole process on Node 20 (a fatal napi_throw, or IsGraphAsync on an
+ * uninstantiated module), so the pool is destroyed only once every worker has started
+ * ('workerCreate' is piscina's ready signal), or after START_WAIT_MS.
+ */
+function destroyWhenStarted(pool: Piscina, workers: number): () => Promise<void> {
+  let started = 0;
+  let allStarted!: () => void;
+  const ready = new Promise<void>((resolve) => (allStarted = resolve));
+  pool.on('workerCreate', () => {
+    if (++started >= workers) allStarted();
+  });
+  return async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, START_WAIT_MS)));
+    await Promise.race([ready, limit]);
+    clearTimeout(timer);
+    await pool.destroy();
+  };
 }
 
 function checkOptions(options: ProjectionHostOptions, workers: number): void {

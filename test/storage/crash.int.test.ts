@@ -91,13 +91,13 @@ describe('event log after SIGKILL', () => {
     expect(streams, `seed ${seed}: appends reached every stream`).toBe(50);
   });
 
-  it('keeps every head when killed after heads were written behind (more dirty streams than one round holds)', async () => {
+  it('keeps every head when killed after heads began to be written behind (more dirty streams than a round waits for)', async () => {
     const dir = tempDataDir();
     try {
       // 40,000 streams: the dirty heads pass the 32,768 that start a round of head writes mid-run.
       const child = runFixture(script, [dir, '7', '1', '40000']);
       try {
-        await child.waitForLines(80_000);
+        await child.waitForLines(100_000);
       } finally {
         await child.kill();
       }
@@ -106,9 +106,10 @@ describe('event log after SIGKILL', () => {
       const log = openEventLog({ path: dir });
       try {
         const env = open({ path: join(dir, 'events'), readOnly: true });
-        const headsAt = env.openDB('meta', { useVersions: true }).get('headsAt') as number | undefined;
+        const written = env.openDB('heads', {}).getKeysCount();
         await env.close();
-        expect(headsAt, 'a round of head writes committed before the kill').toBeGreaterThan(0);
+        // Killed during or after a round: some heads are in the table, the rest only in the log's tail.
+        expect(written, 'head writes committed before the kill').toBeGreaterThan(0);
         verify(log, acks, 'heads written behind');
       } finally {
         await log.close();
