@@ -31,6 +31,8 @@ export interface EventLogOptions {
 }
 
 const FORMAT = 1;
+/** Stream ranges up to this many events are decoded while walking back (see readStream). */
+const EAGER_DECODE = 1_024;
 
 /** The directory of the events environment inside a data directory. */
 export function eventsPath(path: string): string {
@@ -228,14 +230,24 @@ class LmdbEventLog implements EventLog {
     const from = Math.max(1, options.fromVersion ?? 1);
     const to = Math.min(head.version, options.toVersion ?? head.version);
     if (from > to) return;
-    // Walk back from the head to `from`, reading only the 6-byte prev headers.
-    const positions = new Array<number>(to - from + 1);
+    // Walk back from the head to `from` through the 6-byte prev headers. A short range (a
+    // rehydration's tail) is decoded on the way, one read per event; a long one keeps only
+    // positions, so memory stays small, and reads each event again going forward.
+    const count = to - from + 1;
+    const positions = new Array<number>(count);
+    const events = count <= EAGER_DECODE ? new Array<StoredEvent>(count) : undefined;
     let position = head.position;
     for (let version = head.version; version >= from; version--) {
-      if (version <= to) positions[version - from] = position;
-      if (version > from) position = this.prevOf(position);
+      const raw = this.rawAt(position);
+      // The prev header first: decoding may read the structure table, which reuses `raw`'s buffer.
+      const prev = version > from ? this.prevOf(position, raw) : 0;
+      if (version <= to) {
+        positions[version - from] = position;
+        if (events) events[version - from] = this.inStream(this.toStored(position, raw), stream, version);
+      }
+      position = prev;
     }
-    for (let i = 0; i < positions.length; i++) yield this.decodeInStream(positions[i]!, stream, from + i);
+    for (let i = 0; i < count; i++) yield events ? events[i]! : this.decodeInStream(positions[i]!, stream, from + i);
   }
 
   *readAll(options: ReadAllOptions = {}): IterableIterator<StoredEvent> {
@@ -356,8 +368,7 @@ class LmdbEventLog implements EventLog {
   }
 
   /** The prev pointer of the event at `position`, which must lead to an earlier event. */
-  private prevOf(position: number): number {
-    const value = this.rawAt(position);
+  private prevOf(position: number, value: Uint8Array): number {
     const prev = value.length < PREV_BYTES ? Number.NaN : readPrev(value);
     if (!(prev >= 1 && prev < position)) {
       throw new CorruptDataError(`log position ${position}`, new Error(`its prev pointer (${prev}) is not an earlier position`));
@@ -367,7 +378,12 @@ class LmdbEventLog implements EventLog {
 
   /** Decodes the event at `position`, which a head, prev chain or ledger says is `stream`@`version`. */
   private decodeInStream(position: number, stream: StreamRef, version: number): StoredEvent {
-    const event = this.decodeAt(position);
+    return this.inStream(this.decodeAt(position), stream, version);
+  }
+
+  /** The event itself, if it is `stream`@`version` as the chain says; CorruptDataError otherwise. */
+  private inStream(event: StoredEvent, stream: StreamRef, version: number): StoredEvent {
+    const position = event.position;
     if (event.aggregateType !== stream.type || event.aggregateId !== stream.id || event.version !== version) {
       const found = `${event.aggregateType}/${event.aggregateId} version ${event.version}`;
       throw new CorruptDataError(`log position ${position}`, new Error(`expected ${streamName(stream)} version ${version}, found ${found}: the stream's chain is broken`));
