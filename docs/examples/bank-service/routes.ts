@@ -1,0 +1,110 @@
+// The service's HTTP surface: one function per route over an embedded runtime. Nothing reaches
+// runtime.send before the route, the body and the headers are valid, so no 4xx persists anything.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Runtime, SendOptions } from 'rehydra';
+import { HttpError, toHttpError } from './http-error.js';
+import { readJsonObject } from './read-body.js';
+
+/** How long `GET /balances/:id?after=` waits for the projection to reach the position. @default 5000 */
+export const READ_YOUR_WRITES_TIMEOUT_MS = 5_000;
+
+type Route = (runtime: Runtime, req: IncomingMessage, url: URL, params: readonly string[]) => Promise<Reply>;
+interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+  readonly contentType?: string;
+}
+
+function nonNegativeInteger(text: string, what: string): number {
+  const value = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value)) throw new HttpError(400, 'ERR_BAD_REQUEST', `${what} must be a non-negative integer (got ${JSON.stringify(text)})`);
+  return value;
+}
+
+function sendOptions(req: IncomingMessage): SendOptions {
+  const ifMatch = req.headers['if-match'];
+  const key = req.headers['idempotency-key'];
+  return {
+    // If-Match carries an entity tag, which HTTP quotes: accept `3` and `"3"` alike.
+    ...(ifMatch !== undefined && { expectedVersion: nonNegativeInteger(ifMatch.replace(/^"(.*)"$/, '$1'), 'If-Match') }),
+    ...(typeof key === 'string' && { commandId: key }),
+  };
+}
+
+const command: Route = async (runtime, req, _url, [id = '', type = '']) => {
+  const args = await readJsonObject(req);
+  const options = sendOptions(req);
+  try {
+    const { version, position } = await runtime.send('account', id, { ...args, type }, options);
+    return { status: 200, body: { version, position } };
+  } catch (error) {
+    throw toHttpError(error, true);
+  }
+};
+
+const state: Route = async (runtime, _req, _url, [id = '']) => ({ status: 200, body: await runtime.state('account', id) });
+
+const balance: Route = async (runtime, _req, url, [id = '']) => {
+  const view = runtime.projection('balances');
+  const after = url.searchParams.get('after');
+  if (after !== null) await view.waitFor(nonNegativeInteger(after, 'after'), { timeoutMs: READ_YOUR_WRITES_TIMEOUT_MS });
+  const value = view.get(id);
+  if (value === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', `no balance for account "${id}" (yet): open it first, or pass ?after=<position>`);
+  return { status: 200, body: { balance: value } };
+};
+
+const metrics: Route = async (runtime) => ({
+  status: 200, body: runtime.metricsText(), contentType: 'text/plain; version=0.0.4; charset=utf-8',
+});
+
+// Path patterns with one capture group per parameter, each with the routes it allows by method.
+const table: ReadonlyArray<readonly [RegExp, Readonly<Record<string, Route>>]> = [
+  [/^\/accounts\/([^/]+)\/([^/]+)$/, { POST: command }],
+  [/^\/accounts\/([^/]+)$/, { GET: state }],
+  [/^\/balances\/([^/]+)$/, { GET: balance }],
+  [/^\/metrics$/, { GET: metrics }],
+];
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'ERR_BAD_REQUEST', `the path segment ${JSON.stringify(segment)} is not valid percent-encoding`);
+  }
+}
+
+async function route(runtime: Runtime, req: IncomingMessage, res: ServerResponse): Promise<Reply> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  for (const [pattern, methods] of table) {
+    const match = pattern.exec(url.pathname);
+    if (!match) continue;
+    const handler = methods[req.method ?? 'GET'];
+    if (!handler) {
+      res.setHeader('Allow', Object.keys(methods).join(', '));
+      throw new HttpError(405, 'ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname} (allowed: ${Object.keys(methods).join(', ')})`);
+    }
+    return handler(runtime, req, url, match.slice(1).map((segment) => decode(segment ?? '')));
+  }
+  throw new HttpError(404, 'ERR_NOT_FOUND', `no route for ${url.pathname}: see docs/examples/bank-service/README.md`);
+}
+
+function write(res: ServerResponse, reply: Reply): void {
+  const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+  res.writeHead(reply.status, { 'Content-Type': reply.contentType ?? 'application/json; charset=utf-8' });
+  res.end(text);
+}
+
+/** The node:http request listener of the bank service: every request gets one JSON (or metrics text) reply. */
+export function createRequestListener(runtime: Runtime): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    route(runtime, req, res).then(
+      (reply) => write(res, reply),
+      (error: unknown) => {
+        const failure = toHttpError(error, false);
+        // The rest of an oversized body is never read: close the connection once the reply is out.
+        if (failure.status === 413) res.setHeader('Connection', 'close');
+        write(res, { status: failure.status, body: { error: failure.code, message: failure.message } });
+      },
+    );
+  };
+}
