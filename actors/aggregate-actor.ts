@@ -45,11 +45,11 @@ interface QueryWork {
 
 type Work = CommandWork | QueryWork;
 
-function toEvents(stream: string, commandType: string, output: unknown): DomainEvent[] {
+function toEvents(stream: StreamRef, commandType: string, output: unknown): DomainEvent[] {
   const events = output === undefined ? [] : Array.isArray(output) ? output : [output];
   for (const event of events) {
     if (typeof event !== 'object' || event === null || typeof (event as DomainEvent).type !== 'string') {
-      throw new InvalidCommandError(stream, `handler "${commandType}" must return events ({ type: string, ... }), an array of them, or nothing`);
+      throw new InvalidCommandError(streamName(stream), `handler "${commandType}" must return events ({ type: string, ... }), an array of them, or nothing`);
     }
   }
   return events as DomainEvent[];
@@ -75,14 +75,14 @@ function metadataOf(options: SendOptions, timestamp: number): EventMetadata {
 
 /** A live aggregate with its mailbox; created by the registry, one per stream. */
 export class AggregateActor {
-  readonly name: string;
   /** Monotonic time of the last command or query, for idle passivation. */
   lastUsed = 0;
   private actor: AnyActor | undefined;
   private version = 0;
   private status: 'loading' | 'ready' | 'failed' = 'loading';
   private failure: unknown;
-  private readonly mailbox = new Mailbox<Work>();
+  /** Made on first need: most actors never queue (they are ready when their commands arrive). */
+  private mailbox: Mailbox<Work> | undefined;
   private inflight = 0;
   /** What the latest reply waits for (the last staged write, mostly): later replies and queries wait for it. */
   private last: Promise<unknown> | undefined;
@@ -92,12 +92,16 @@ export class AggregateActor {
     readonly stream: StreamRef,
     private readonly host: ActorHost,
   ) {
-    this.name = streamName(stream);
+  }
+
+  /** `account/a-1`, for messages; made on demand to keep idle actors small. */
+  get name(): string {
+    return streamName(this.stream);
   }
 
   /** Commands and queries queued or waiting for durability. */
   get depth(): number {
-    return this.mailbox.length + this.inflight;
+    return (this.mailbox?.length ?? 0) + this.inflight;
   }
 
   /** True when the actor can be passivated without losing or delaying anything. */
@@ -134,8 +138,8 @@ export class AggregateActor {
     }
     if (this.status === 'failed') this.load();
     if (this.status === 'failed') this.fail(work, this.failure);
-    else if (this.status === 'ready' && this.mailbox.length === 0) this.run(work);
-    else this.mailbox.push(work);
+    else if (this.status === 'ready' && !this.mailbox?.length) this.run(work);
+    else (this.mailbox ??= new Mailbox<Work>()).push(work);
   }
 
   private loadNow(): void {
@@ -152,11 +156,12 @@ export class AggregateActor {
       // The stream cannot be rebuilt (schema drift, corrupt data): fail what waits; retry on next use.
       this.status = 'failed';
       this.failure = error;
-      for (const work of this.mailbox.drain()) this.fail(work, error);
+      for (const work of this.mailbox?.drain() ?? []) this.fail(work, error);
       this.host.quiescent(this);
       return;
     }
-    while (this.status === 'ready' && this.mailbox.length > 0) this.run(this.mailbox.shift()!);
+    const mailbox = this.mailbox;
+    while (mailbox && this.status === 'ready' && mailbox.length > 0) this.run(mailbox.shift()!);
     if (this.depth === 0) this.host.quiescent(this);
   }
 
@@ -213,7 +218,7 @@ export class AggregateActor {
       throw new ConcurrencyError(this.name, options.expectedVersion, this.version);
     }
     const actor = this.actor!;
-    const events = toEvents(this.name, command.type, this.definition.commands[command.type]!(command, actor.getSnapshot()));
+    const events = toEvents(this.stream, command.type, this.definition.commands[command.type]!(command, actor.getSnapshot()));
     if (events.length === 0 && options.commandId === undefined) {
       const version = this.version;
       return this.reply(work, (this.last ??= Promise.resolve()), () => ({ version, position: log.headPosition(), events: [] }));
@@ -278,6 +283,9 @@ export class AggregateActor {
     after.then(
       () => {
         this.inflight--;
+        // Settled and still the latest write: nothing needs to wait for it, and an idle actor
+        // should not keep its last result alive.
+        if (this.last === after) this.last = undefined;
         this.host.accepted((performance.now() - work.started) * 1000);
         work.resolve(result());
         if (this.depth === 0) this.host.quiescent(this);
