@@ -1,11 +1,11 @@
-// The event every storage scenario writes: a MoneyDeposited of ~100 bytes once encoded (6-byte
-// prev header + msgpackr record with shared structures), so raw puts and the event log move the
+// The event every storage scenario writes: a MoneyDeposited of ~100 bytes once encoded (10-byte
+// prev + id-hash header + msgpackr record with shared structures), so raw puts and the event log move the
 // same bytes per event and only the layout and the code path differ.
 import { createEventCodec } from '../storage/codec.js';
 import type { NewEvent, StreamRef } from '../storage/event-log.js';
 
 /** Chosen so that the encoded value is 100 bytes (measured with storage/codec.ts). */
-const NOTE = 'x'.repeat(46);
+const NOTE = 'x'.repeat(42);
 
 /** The aggregate every storage scenario writes to. */
 export const STREAM_TYPE = 'account';

@@ -125,9 +125,12 @@ function follow(run: Run, from: number): ApplyResult {
       continue;
     }
     const limit = task.careful ? 1 : Math.min(head - position, MAX_BATCH);
-    const events = [...log.readAll({ fromPosition: position + 1, limit })];
-    if (events.length === 0) throw new Error(`${task.path}: events ${position + 1}..${head} are below the durable head but not readable`);
-    const result = commitBatch(run, position, events);
+    // Partitioned: decode only this partition's events (the id hash is in each event's header).
+    const { events, lastPosition } = log.scanPartition({
+      fromPosition: position + 1, limit, partitions: task.partitions, partition: task.partition,
+    });
+    if (lastPosition <= position) throw new Error(`${task.path}: events ${position + 1}..${head} are below the durable head but not readable`);
+    const result = commitBatch(run, position, events, lastPosition);
     if (signals.publishApplied(position, result.position)) parentPort?.postMessage(PROGRESS);
     position = result.position;
     if (result.error || (task.careful && position - from >= MAX_BATCH) || performance.now() >= deadline) return result;
@@ -136,10 +139,11 @@ function follow(run: Run, from: number): ApplyResult {
 }
 
 /**
- * Commits as long a prefix of `events` as possible: all of them, or those before the first one
- * whose handler throws, or (after a conflicting read) a shorter prefix retried on a fresh snapshot.
+ * Commits as long a prefix of `events` as possible: all of them (the checkpoint then moves to
+ * `scanned`, past the other partitions' events too), or those before the first one whose handler
+ * throws, or (after a conflicting read) a shorter prefix retried on a fresh snapshot.
  */
-function commitBatch(run: Run, from: number, events: readonly StoredEvent[]): ApplyResult {
+function commitBatch(run: Run, from: number, events: readonly StoredEvent[], scanned: number): ApplyResult {
   let end = events.length;
   let error: ApplyResult['error'];
   for (let conflicts = 0; ; ) {
@@ -150,8 +154,8 @@ function commitBatch(run: Run, from: number, events: readonly StoredEvent[]): Ap
       error = { message: failed.message, position: events[failed.index]!.position };
       continue; // re-apply the prefix on a clean batch: the failing handler may have written half its changes
     }
-    if (end === 0) return { position: from, error };
-    const position = events[end - 1]!.position;
+    const position = end === events.length && !error ? scanned : end === 0 ? from : events[end - 1]!.position;
+    if (position === from) return { position: from, error };
     if (batch.commit(run.task.partition, position)) return { position, error };
     // Another partition changed a key this batch read; halving the batch shortens the window to a new conflict.
     if (++conflicts === MAX_CONFLICTS) throw new Error(`${run.task.projection}: ${conflicts} conflicting commits in a row at position ${from + 1}`);

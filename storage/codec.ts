@@ -1,10 +1,12 @@
-// Event values: a 6-byte big-endian `prev` header (the position of the previous event of the
-// same stream, 0 for the first) followed by a msgpackr record. The header lets a stream be walked
-// backwards without decoding; the record uses shared structures persisted in the environment so
+// Event values: a 10-byte header — the 6-byte big-endian `prev` (the position of the previous
+// event of the same stream, 0 for the first) and the 4-byte FNV-1a hash of the aggregate id —
+// followed by a msgpackr record. The header lets a stream be walked backwards, and a projection
+// partition skip other partitions' events, without decoding; the record uses shared structures persisted in the environment so
 // that every thread and every restart decodes the same ids (see msgpackr "Shared Record Structures").
 import { Packr } from 'msgpackr';
 import { CorruptDataError } from '../runtime/errors.js';
 import type { EventMetadata } from './event-log.js';
+import { fnv1a } from './id-hash.js';
 
 /** The part of an event that is stored under its position (position itself is the key). */
 export interface EventRecord {
@@ -22,7 +24,9 @@ export interface StructureStore {
   save(structures: unknown[]): void;
 }
 
-export const PREV_BYTES = 6;
+const PREV_BYTES = 6;
+/** Bytes before the msgpackr record: prev (6) and the aggregate id's hash (4). */
+export const HEADER_BYTES = PREV_BYTES + 4;
 
 /** Encodes and decodes event values; one instance per open environment and thread. */
 export interface EventCodec {
@@ -39,8 +43,9 @@ export function readPrev(value: Uint8Array): number {
   );
 }
 
-function writePrev(target: Buffer, prev: number): void {
-  target.writeUIntBE(prev, 0, PREV_BYTES);
+/** Reads the aggregate id's FNV-1a hash without decoding the record. */
+export function readIdHash(value: Uint8Array): number {
+  return ((value[6]! << 24) >>> 0) + (value[7]! << 16) + (value[8]! << 8) + value[9]!;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -87,15 +92,16 @@ export function createEventCodec(store: StructureStore, readOnly: boolean): Even
   return {
     encode(record, prev) {
       const body = packr.pack(record);
-      const value = Buffer.allocUnsafe(PREV_BYTES + body.length);
-      writePrev(value, prev);
-      value.set(body, PREV_BYTES);
+      const value = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+      value.writeUIntBE(prev, 0, PREV_BYTES);
+      value.writeUInt32BE(fnv1a(record.aggregateId), PREV_BYTES);
+      value.set(body, HEADER_BYTES);
       return value;
     },
     decode(value, position) {
       try {
-        if (value.length <= PREV_BYTES) throw new Error(`${value.length} bytes is shorter than the ${PREV_BYTES}-byte header and a record`);
-        const record = packr.unpack(value.subarray(PREV_BYTES)) as unknown;
+        if (value.length <= HEADER_BYTES) throw new Error(`${value.length} bytes is shorter than the ${HEADER_BYTES}-byte header and a record`);
+        const record = packr.unpack(value.subarray(HEADER_BYTES)) as unknown;
         if (!isEventRecord(record)) throw new Error(`expected an event record, got ${describeValue(record)}`);
         return record;
       } catch (error) {

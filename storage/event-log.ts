@@ -100,6 +100,14 @@ export interface ReadAllOptions {
   readonly limit?: number;
 }
 
+/** What `scanPartition` reads: `limit` entries from `fromPosition`, keeping partition `partition` of `partitions`. */
+export interface PartitionScan {
+  readonly fromPosition: number;
+  readonly limit: number;
+  readonly partitions: number;
+  readonly partition: number;
+}
+
 /** Group-commit counters since the log was opened. */
 export interface CommitStats {
   readonly commits: number;
@@ -122,6 +130,11 @@ export interface EventLog {
   readStream(stream: StreamRef, options?: ReadStreamOptions): IterableIterator<StoredEvent>;
   /** Events in global order, up to the durable head, read lazily. */
   readAll(options?: ReadAllOptions): IterableIterator<StoredEvent>;
+  /**
+   * Reads up to `limit` log entries from `fromPosition` (never past the durable head) and decodes
+   * only those of one projection partition; `lastPosition` is the last entry read (scanned).
+   */
+  scanPartition(options: PartitionScan): { events: StoredEvent[]; lastPosition: number };
   /** The event at `position`, or undefined past the durable head. */
   eventAt(position: number): StoredEvent | undefined;
   /** The last durable position (in 'async' durability: the last committed one). */

@@ -6,9 +6,9 @@ import { mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { ConcurrencyError, CorruptDataError, EncodingError, PersistenceError, SizeLimitError } from '../runtime/errors.js';
-import { PREV_BYTES, createEventCodec, readPrev, type EventCodec, type EventRecord } from './codec.js';
+import { HEADER_BYTES, createEventCodec, readIdHash, readPrev, type EventCodec, type EventRecord } from './codec.js';
 import type {
-  AppendResult, CommitStats, EventLog, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
+  AppendResult, CommitStats, EventLog, PartitionScan, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
   StreamAppend, StreamHead, StreamRef,
 } from './event-log.js';
 import { GroupCommit, type Durability } from './group-commit.js';
@@ -258,6 +258,21 @@ class LmdbEventLog implements EventLog {
     for (const { key, value } of range) yield this.toStored(key, value);
   }
 
+  scanPartition(options: PartitionScan): { events: StoredEvent[]; lastPosition: number } {
+    const { fromPosition, limit, partitions, partition } = options;
+    const end = Math.min(this.headPosition(), fromPosition + limit - 1) + 1;
+    const events: StoredEvent[] = [];
+    let lastPosition = fromPosition - 1;
+    if (fromPosition >= end) return { events, lastPosition };
+    for (const { key, value } of this.log.getRange({ start: fromPosition, end, snapshot: false })) {
+      lastPosition = key;
+      // Only this partition's events are decoded: the id hash is in the header.
+      if (value.length >= HEADER_BYTES && readIdHash(value) % partitions !== partition) continue;
+      events.push(this.toStored(key, value));
+    }
+    return { events, lastPosition };
+  }
+
   eventAt(position: number): StoredEvent | undefined {
     if (position < 1 || position > this.headPosition()) return undefined;
     return this.decodeAt(position);
@@ -369,7 +384,7 @@ class LmdbEventLog implements EventLog {
 
   /** The prev pointer of the event at `position`, which must lead to an earlier event. */
   private prevOf(position: number, value: Uint8Array): number {
-    const prev = value.length < PREV_BYTES ? Number.NaN : readPrev(value);
+    const prev = value.length < HEADER_BYTES ? Number.NaN : readPrev(value);
     if (!(prev >= 1 && prev < position)) {
       throw new CorruptDataError(`log position ${position}`, new Error(`its prev pointer (${prev}) is not an earlier position`));
     }

@@ -8,6 +8,7 @@ import { CorruptDataError } from '../../runtime/errors.js';
 import type { EventLog, StoredEvent, StreamRef } from '../../storage/event-log.js';
 import { eventsPath, openEventLog } from '../../storage/lmdb-event-log.js';
 import { newEvent, removeDir, tempDataDir, thrownBy } from '../fixtures/storage-kit.js';
+import { HEADER_BYTES } from '../../storage/codec.js';
 
 const a: StreamRef = { type: 'account', id: 'a' };
 const b: StreamRef = { type: 'account', id: 'b' };
@@ -72,11 +73,11 @@ describe('a corrupt stored value', () => {
 
   // [name, damage, header intact?]: a damaged header also breaks the walk through this event.
   const cases: Array<[string, (original: Buffer) => Uint8Array, boolean]> = [
-    ['header intact, record garbled', (original) => Buffer.concat([original.subarray(0, 6), Buffer.alloc(original.length - 6, 0xc1)]), true],
-    ['header intact, record bytes shuffled', (original) => Buffer.concat([original.subarray(0, 6), garbage(original.length - 6, 1)]), true],
-    ['header intact, record truncated', (original) => original.subarray(0, 6 + 3), true],
-    ['header intact, only the header', (original) => original.subarray(0, 6), true],
-    ['header intact, valid msgpack that is no event', (original) => Buffer.concat([original.subarray(0, 6), pack({ type: 'Deposited', amount: 1 })]), true],
+    ['header intact, record garbled', (original) => Buffer.concat([original.subarray(0, HEADER_BYTES), Buffer.alloc(original.length - HEADER_BYTES, 0xc1)]), true],
+    ['header intact, record bytes shuffled', (original) => Buffer.concat([original.subarray(0, HEADER_BYTES), garbage(original.length - HEADER_BYTES, 1)]), true],
+    ['header intact, record truncated', (original) => original.subarray(0, HEADER_BYTES + 3), true],
+    ['header intact, only the header', (original) => original.subarray(0, HEADER_BYTES), true],
+    ['header intact, valid msgpack that is no event', (original) => Buffer.concat([original.subarray(0, HEADER_BYTES), pack({ type: 'Deposited', amount: 1 })]), true],
     ['fully garbled', (original) => Buffer.alloc(original.length, 0xff), false],
     ['fully garbled, random bytes', (original) => garbage(original.length, 7), false],
     ['shorter than the header', () => Uint8Array.of(1, 2), false],

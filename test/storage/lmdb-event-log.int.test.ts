@@ -10,6 +10,7 @@ import { ConcurrencyError, EncodingError, PersistenceError, SizeLimitError } fro
 import type { AppendResult, EventLog, NewEvent, StoredEvent, StreamRef } from '../../storage/event-log.js';
 import { openEventLog, type EventLogOptions } from '../../storage/lmdb-event-log.js';
 import { newEvent, rejectionOf, removeDir, storedEvent, tempDataDir, thrownBy } from '../fixtures/storage-kit.js';
+import { partitionOf } from '../../runtime/partition.js';
 
 const a1: StreamRef = { type: 'account', id: 'a-1' };
 const a2: StreamRef = { type: 'account', id: 'a-2' };
@@ -505,6 +506,29 @@ describe('LMDB event log', () => {
       await foreign.openDB('things', {}).put('hello', 'world');
       await foreign.close();
       expect(() => openEventLog({ path, readOnly: true })).toThrow(`${path} is not a rehydra data directory`);
+    });
+  });
+
+  describe('scanPartition', () => {
+    it('splits the log by the id hash: every event in exactly its partition, in order, and reports how far it read', async () => {
+      const log = openLog();
+      const ids = Array.from({ length: 30 }, (_, i) => `acc-${i}`);
+      for (const id of ids) await Promise.all(log.append([{ stream: { type: 'account', id }, expectedVersion: 0, events: [newEvent('Opened', { id })] }]));
+      const all = [...log.readAll()];
+      const partitions = 3;
+      const parts = Array.from({ length: partitions }, (_, partition) => log.scanPartition({ fromPosition: 1, limit: 1_000, partitions, partition }));
+      for (const [partition, part] of parts.entries()) {
+        expect(part.lastPosition).toBe(30);
+        for (const event of part.events) expect(partitionOf(event.aggregateId, partitions)).toBe(partition);
+      }
+      const merged = parts.flatMap((part) => part.events).sort((x, y) => x.position - y.position);
+      expect(merged).toEqual(all);
+      expect(parts.every((part) => part.events.length > 0)).toBe(true);
+      // A limit bounds the entries read, not the ones kept.
+      const first = log.scanPartition({ fromPosition: 11, limit: 5, partitions, partition: 0 });
+      expect(first.lastPosition).toBe(15);
+      expect(first.events).toEqual(all.slice(10, 15).filter((event) => partitionOf(event.aggregateId, partitions) === 0));
+      expect(log.scanPartition({ fromPosition: 31, limit: 5, partitions, partition: 0 })).toEqual({ events: [], lastPosition: 30 });
     });
   });
 });
