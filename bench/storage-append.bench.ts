@@ -9,7 +9,7 @@ import { startDiskWrites } from './disk-io.js';
 import { flushedOf, lastTxnId } from './lmdb-probes.js';
 import { runPipelined } from './pipeline.js';
 import { figureOf, type Figures, type Scenario, type ScenarioContext } from './scenario.js';
-import { pick, seededRandom } from './seeded-random.js';
+import { pick, seededRandom } from '../test/fixtures/seeded-random.js';
 
 const STREAMS = 10_000;
 const INFLIGHT = 1_000;

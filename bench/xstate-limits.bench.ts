@@ -6,7 +6,7 @@ import { accountMachine } from '../test/fixtures/bank-account.js';
 import { EVOLVE_LIMIT_KEY } from './limit.js';
 import { measureMicro } from './micro.js';
 import type { Figures, Scenario, ScenarioContext } from './scenario.js';
-import { pick, seededRandom } from './seeded-random.js';
+import { pick, seededRandom } from '../test/fixtures/seeded-random.js';
 
 const LIVE = 10_000;
 const SEED = 7;
