@@ -1,21 +1,17 @@
 // The README's five-minute example, run by CI: a durable aggregate, a projection in worker
 // threads, read-your-writes with waitFor. Usage: node dist/docs/examples/quickstart/main.js [dataDir]
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createRuntime, defineProjection } from 'rehydra';
 import { account } from './account.js';
 
 const balances = defineProjection({ name: 'balances', module: new URL('./balances.projection.js', import.meta.url) });
-const path = process.argv[2] ?? mkdtempSync(join(tmpdir(), 'rehydra-quickstart-'));
+const runtime = await createRuntime({ path: process.argv[2] ?? './data', aggregates: [account], projections: [balances] });
 
-const runtime = await createRuntime({ path, aggregates: [account], projections: [balances] });
 await runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 100 });
 const r = await runtime.send('account', 'a-1', { type: 'deposit', amount: 25 }, { commandId: 'dep-1' });
 await runtime.send('account', 'a-1', { type: 'withdraw', amount: 500 }).catch((e: Error) => console.log('rejected:', e.message));
 
 const view = runtime.projection('balances');
-await view.waitFor(r.position); // read your own writes
-console.log('state:', JSON.stringify(await runtime.state('account', 'a-1')));
-console.log('balance:', await view.get('a-1'));
+await view.waitFor(r.position);                              // read your own writes
+console.log('state:', JSON.stringify(await runtime.state('account', 'a-1'))); // {"value":"open","context":{"balance":125},"version":2}
+console.log('balance:', await view.get('a-1'));              // 125
 await runtime.close();
