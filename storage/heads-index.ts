@@ -11,7 +11,7 @@ import { streamName } from './keys.js';
 import { StreamMap } from './stream-map.js';
 
 const HEADS_AT = 'headsAt';
-/** Clean heads kept in memory; past this the cache starts over. */
+/** Clean heads kept in memory; past this they are forgotten (the table has them). */
 const CLEAN_CACHE_SIZE = 131_072;
 /** Write the dirty heads at least this often (ms), or sooner when this many are dirty. */
 const FLUSH_INTERVAL_MS = 1_000;
@@ -24,21 +24,30 @@ type HeadValue = [version: number, position: number];
 /** What the tail scan needs from the log: the stream and version of each event after a position. */
 export type TailScan = (after: number) => Iterable<{ readonly type: string; readonly id: string; readonly version: number; readonly position: number }>;
 
+/** One stream's heads as this process knows them; one Map lookup finds all of them. */
+interface Entry {
+  readonly type: string;
+  readonly id: string;
+  /** The head of a staged append, not yet committed. */
+  staged: StreamHead | undefined;
+  /** The committed head (from this writer, the table, or the log's tail). */
+  committed: StreamHead | undefined;
+  /** `committed` is not yet in the table (or, read-only, was found in the log's tail). */
+  dirty: boolean;
+}
+
 /** The heads of one events environment, as the writer (or a reader) sees them. */
 export class HeadsIndex {
-  /** Heads of staged appends, not yet committed. */
-  private readonly pending = new StreamMap<StreamHead>();
-  /** Committed heads not yet written to the table (or, read-only, found in the log's tail). */
-  private readonly dirty = new StreamMap<StreamHead>();
-  private readonly clean = new StreamMap<StreamHead>();
-  /** The log position up to which `dirty` (plus the table) is complete. */
+  private readonly entries = new StreamMap<Entry>();
+  private readonly dirty = new Set<Entry>();
+  /** The log position up to which the dirty entries (plus the table) are complete. */
   private scannedTo = 0;
   private committedTo = 0;
   private lastFlush = performance.now();
   /** A chunk of heads is being committed. */
   private flushing = false;
   /** The heads still to write in this round, and the position the round makes `headsAt`. */
-  private round: { readonly heads: Array<[string, string, StreamHead]>; readonly upTo: number } | undefined;
+  private round: { readonly heads: Array<[Entry, StreamHead]>; readonly upTo: number } | undefined;
 
   constructor(
     private readonly table: Database,
@@ -53,39 +62,38 @@ export class HeadsIndex {
 
   /** The head `stage` checks against: staged, else committed. */
   current(stream: StreamRef): StreamHead | undefined {
-    return this.pending.get(stream.type, stream.id) ?? this.committed(stream);
+    if (this.readOnly) return this.committed(stream);
+    const entry = this.entries.get(stream.type, stream.id);
+    return entry?.staged ?? entry?.committed ?? this.load(stream)?.committed;
   }
 
   /** The committed head. */
   committed(stream: StreamRef): StreamHead | undefined {
     if (this.readOnly) {
       this.catchUp();
-      const overlay = this.dirty.get(stream.type, stream.id);
+      const overlay = this.entries.get(stream.type, stream.id)?.committed;
       const stored = this.read(stream);
       // The writer may have written newer heads to the table since this reader's scan.
       return overlay && (!stored || overlay.version > stored.version) ? overlay : stored;
     }
-    const known = this.dirty.get(stream.type, stream.id) ?? this.clean.get(stream.type, stream.id);
-    if (known) return known;
-    const stored = this.read(stream);
-    if (stored) this.remember(stream, stored);
-    return stored;
+    return this.entries.get(stream.type, stream.id)?.committed ?? this.load(stream)?.committed;
   }
 
   staged(stream: StreamRef, head: StreamHead): void {
-    this.pending.set(stream.type, stream.id, head);
+    this.entry(stream.type, stream.id).staged = head;
   }
 
   /** The batch holding `head` committed. */
   committedHead(stream: StreamRef, head: StreamHead): void {
-    if (this.pending.get(stream.type, stream.id) === head) this.pending.delete(stream.type, stream.id);
-    this.dirty.set(stream.type, stream.id, head);
+    const entry = this.entry(stream.type, stream.id);
+    if (entry.staged === head) entry.staged = undefined;
+    this.markCommitted(entry, head);
     if (head.position > this.committedTo) this.committedTo = head.position;
   }
 
   /** After a failed commit: staged heads are gone, committed ones stay true. */
   dropStaged(): void {
-    this.pending.clear();
+    for (const [, , entry] of this.entries.entries()) entry.staged = undefined;
   }
 
   /**
@@ -99,22 +107,22 @@ export class HeadsIndex {
       if (this.dirty.size === 0) return;
       if (!force && this.dirty.size < FLUSH_DIRTY && performance.now() - this.lastFlush < FLUSH_INTERVAL_MS) return;
       this.lastFlush = performance.now();
-      this.round = { heads: [...this.dirty.entries()], upTo: this.committedTo };
+      this.round = { heads: [...this.dirty].map((entry) => [entry, entry.committed!]), upTo: this.committedTo };
     }
     const round = this.round;
     const chunk = round.heads.splice(0, force ? round.heads.length : FLUSH_CHUNK);
     const target = batch();
-    for (const [type, id, head] of chunk) target.put(this.table, [type, id], [head.version, head.position] satisfies HeadValue);
+    for (const [entry, head] of chunk) target.put(this.table, [entry.type, entry.id], [head.version, head.position] satisfies HeadValue);
     if (round.heads.length === 0) {
       target.put(this.meta, HEADS_AT, round.upTo);
       this.round = undefined;
     }
     this.flushing = true;
     target.afterCommit(() => {
-      for (const [type, id, head] of chunk) {
-        if (this.dirty.get(type, id) !== head) continue;
-        this.dirty.delete(type, id);
-        this.remember({ type, id }, head);
+      for (const [entry, head] of chunk) {
+        if (entry.committed !== head) continue;
+        entry.dirty = false;
+        this.dirty.delete(entry);
       }
     });
     target.done.then(
@@ -139,23 +147,52 @@ export class HeadsIndex {
       seen.set(keyType, id, true);
       if (head) stored.push({ ...stream, ...head });
     }
-    const unseen = [...this.dirty.entries()].filter(([t, id]) => (type === undefined || t === type) && !seen.get(t, id));
+    const unseen = [...this.dirty].filter((entry) => (type === undefined || entry.type === type) && !seen.get(entry.type, entry.id));
     if (unseen.length === 0) return yield* stored;
-    const all = [...stored, ...unseen.map(([t, id, head]) => ({ type: t, id, ...head }))];
+    const all = [...stored, ...unseen.map((entry) => ({ type: entry.type, id: entry.id, ...entry.committed! }))];
     yield* all.sort((a, b) => (a.type === b.type ? compareKeys(a.id, b.id) : compareKeys(a.type, b.type)));
   }
 
   private catchUp(): void {
     for (const event of this.scan(this.scannedTo)) {
-      this.dirty.set(event.type, event.id, { version: event.version, position: event.position });
+      this.markCommitted(this.entry(event.type, event.id), { version: event.version, position: event.position });
       this.scannedTo = event.position;
     }
   }
 
-  private remember(stream: StreamRef, head: StreamHead): void {
-    // Bounded: past the limit start over rather than track recency on the hot path.
-    if (this.clean.size >= CLEAN_CACHE_SIZE) this.clean.clear();
-    this.clean.set(stream.type, stream.id, head);
+  private markCommitted(entry: Entry, head: StreamHead): void {
+    entry.committed = head;
+    if (!entry.dirty) {
+      entry.dirty = true;
+      this.dirty.add(entry);
+    }
+  }
+
+  /** The stream's entry, made (clean and empty) if there is none. */
+  private entry(type: string, id: string): Entry {
+    let entry = this.entries.get(type, id);
+    if (!entry) {
+      // Bounded: past the limit, forget the clean entries (the table has them) rather than track recency.
+      if (this.entries.size >= CLEAN_CACHE_SIZE + this.dirty.size) this.forgetClean();
+      entry = { type, id, staged: undefined, committed: undefined, dirty: false };
+      this.entries.set(type, id, entry);
+    }
+    return entry;
+  }
+
+  /** Reads the stream's head from the table into a clean entry (undefined when it has none). */
+  private load(stream: StreamRef): Entry | undefined {
+    const stored = this.read(stream);
+    if (!stored) return undefined;
+    const entry = this.entry(stream.type, stream.id);
+    entry.committed ??= stored;
+    return entry;
+  }
+
+  private forgetClean(): void {
+    for (const [type, id, entry] of [...this.entries.entries()]) {
+      if (!entry.dirty && entry.staged === undefined) this.entries.delete(type, id);
+    }
   }
 
   private read(stream: StreamRef): StreamHead | undefined {
