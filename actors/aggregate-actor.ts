@@ -190,8 +190,13 @@ export class AggregateActor {
     };
     pending.then(
       () => settle(error),
-      (failure: unknown) => settle(failure instanceof PersistenceError ? failure : new PersistenceError(this.name, failure)),
+      (failure: unknown) => settle(this.persistenceError(failure)),
     );
+  }
+
+  /** The log's commit promise rejects with the commit's own error: callers get it named for this stream. */
+  private persistenceError(error: unknown): PersistenceError {
+    return error instanceof PersistenceError ? error : new PersistenceError(this.name, error);
   }
 
   private fail(work: Work, error: unknown): void {
@@ -202,7 +207,7 @@ export class AggregateActor {
   private answer(work: QueryWork): void {
     const snapshot = this.actor!.getSnapshot();
     const state: AggregateState = { value: snapshot.value, context: snapshot.context, version: this.version };
-    if (this.last) this.last.then(() => work.resolve(state), work.reject);
+    if (this.last) this.last.then(() => work.resolve(state), (failure: unknown) => work.reject(this.persistenceError(failure)));
     else work.resolve(state);
   }
 
@@ -292,7 +297,7 @@ export class AggregateActor {
       },
       (error: unknown) => {
         this.inflight--;
-        this.fail(work, error instanceof PersistenceError ? error : new PersistenceError(this.name, error));
+        this.fail(work, this.persistenceError(error));
         // The live actor is ahead of the disk now; every later in-flight write fails too.
         this.reset();
       },

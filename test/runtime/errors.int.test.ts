@@ -399,6 +399,17 @@ describe('PersistenceError: the disk write fails', () => {
     expect((await runtime.send('account', 'a-1', { type: 'deposit', amount: 1 })).version).toBe(2);
   });
 
+  it('rejects a query queued behind a write that fails with a PersistenceError naming the stream', async () => {
+    const { runtime, failNextCommit } = await faultyRuntime();
+    failNextCommit();
+    const failing = runtime.send('account', 'a-1', { type: 'deposit', amount: 1 });
+    // Answered after the deposit it was queued behind: that state never became durable.
+    const query = runtime.state('account', 'a-1');
+    expectError(await rejectionOf(failing), PersistenceError, 'ERR_PERSISTENCE', 'account/a-1');
+    expectError(await rejectionOf(query), PersistenceError, 'ERR_PERSISTENCE', 'account/a-1');
+    expect(await runtime.state('account', 'a-1')).toMatchObject({ version: 1, context: { balance: 100 } });
+  });
+
   it('answers the next query and commands from disk, not with the failed write\'s error', async () => {
     const { runtime, failNextCommit } = await faultyRuntime();
     failNextCommit();
