@@ -4,20 +4,20 @@
 // leaves the live actor ahead of what will be on disk (an illegal second event, an encoding
 // error, a failed write) resets it: the actor is rebuilt from disk once its writes have settled.
 import type { AnyActor } from 'xstate';
-import {
-  ApplyError, ConcurrencyError, IllegalEventError, InvalidCommandError, MailboxFullError, PersistenceError,
-} from '../runtime/errors.js';
-import type { AggregateState, SendOptions, SendResult } from '../runtime/types.js';
-import type { EventLog, EventMetadata, NewEvent, StagedAppend } from '../storage/event-log.js';
+import { ConcurrencyError, PersistenceError } from '../storage/errors.js';
+import type { AppendLog, CommandLedger, EventMetadata, NewEvent, SnapshotStore, StagedAppend } from '../storage/event-log.js';
 import { streamName, type StreamRef } from '../storage/keys.js';
-import { applyEvent, failureOf } from './apply-event.js';
+import { decide } from './decide.js';
 import type { AggregateDefinition, Command, DomainEvent } from './define-aggregate.js';
+import { MailboxFullError } from './errors.js';
 import { Mailbox } from './mailbox.js';
-import { rehydrate } from './replay.js';
+import { rehydrate, type ReplaySource } from './replay.js';
+import type { AggregateState, SendOptions, SendResult } from './types.js';
 
 /** What an actor needs from its runtime. */
 export interface ActorHost {
-  readonly log: EventLog;
+  /** The seams an actor uses: the append path, the ledger, and what rehydration reads. */
+  readonly log: AppendLog & CommandLedger & SnapshotStore & ReplaySource;
   readonly mailboxCapacity: number;
   /** A command was acknowledged (durable) after `micros` µs, or rejected. */
   accepted(micros: number): void;
@@ -44,16 +44,6 @@ interface QueryWork {
 }
 
 type Work = CommandWork | QueryWork;
-
-function toEvents(stream: StreamRef, commandType: string, output: unknown): DomainEvent[] {
-  const events = output === undefined ? [] : Array.isArray(output) ? output : [output];
-  for (const event of events) {
-    if (typeof event !== 'object' || event === null || typeof (event as DomainEvent).type !== 'string') {
-      throw new InvalidCommandError(streamName(stream), `handler "${commandType}" must return events ({ type: string, ... }), an array of them, or nothing`);
-    }
-  }
-  return events as DomainEvent[];
-}
 
 function splitEvent(event: DomainEvent, metadata: EventMetadata): NewEvent {
   const { type, ...data } = event;
@@ -223,12 +213,19 @@ export class AggregateActor {
       throw new ConcurrencyError(this.name, options.expectedVersion, this.version);
     }
     const actor = this.actor!;
-    const events = toEvents(this.stream, command.type, this.definition.commands[command.type]!(command, actor.getSnapshot()));
+    const decidedOn = actor.getSnapshot();
+    let events: DomainEvent[];
+    try {
+      events = decide(this.definition, this.stream, actor, command);
+    } catch (error) {
+      // Some events were applied before the refusal: the live actor is ahead of the disk.
+      if (actor.getSnapshot() !== decidedOn) this.reset();
+      throw error;
+    }
     if (events.length === 0 && options.commandId === undefined) {
       const version = this.version;
       return this.reply(work, (this.last ??= Promise.resolve()), () => ({ version, position: log.headPosition(), events: [] }));
     }
-    this.applyAll(events);
     const metadata = metadataOf(options, Date.now());
     let staged: StagedAppend;
     try {
@@ -245,24 +242,6 @@ export class AggregateActor {
     this.maybeSnapshot(before, staged);
     this.last = staged.commit;
     this.reply(work, staged.commit, () => staged.result);
-  }
-
-  /** Applies a command's events in turn; any refusal undoes the ones already applied by a reset. */
-  private applyAll(events: readonly DomainEvent[]): void {
-    const actor = this.actor!;
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      const value = actor.getSnapshot().value;
-      const outcome = applyEvent(actor, event);
-      if (outcome === 'applied') continue;
-      if (outcome === 'failed') {
-        const cause = failureOf(actor);
-        this.reset();
-        throw new ApplyError(this.name, event.type, cause);
-      }
-      if (i > 0) this.reset();
-      throw new IllegalEventError(this.name, event.type, value);
-    }
   }
 
   private maybeSnapshot(before: number, staged: StagedAppend): void {

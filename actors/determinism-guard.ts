@@ -1,7 +1,7 @@
 // Replay must reproduce the state from events alone, so an aggregate's machine may not start
 // timers or child actors: they would fire again (or not at all) on every rehydration.
 import type { AnyStateMachine } from 'xstate';
-import { NonDeterministicMachineError } from '../runtime/errors.js';
+import { NonDeterministicMachineError } from './errors.js';
 
 interface NodeConfig {
   readonly after?: unknown;

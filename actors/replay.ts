@@ -1,12 +1,14 @@
-// Rehydration: the latest snapshot whose fingerprint matches the machine (never one written by
-// another definition), then the events after it through a started actor. An event the machine
-// does not accept on replay is schema drift and fails loudly, naming stream, version and type.
+// Replay, the one loop that rebuilds state from stored events (rehydration, time travel, the
+// testing kit, the CLI): each event is upcast, then sent to a started actor; one the machine
+// does not accept is schema drift and fails loudly, naming stream, version, type and state.
+// Rehydration starts from the latest snapshot whose fingerprint matches the machine (never one
+// written by another definition).
 import { createActor, type AnyActor } from 'xstate';
-import { ReplayError } from '../runtime/errors.js';
-import type { EventLog, StoredSnapshot } from '../storage/event-log.js';
+import type { LogReader, SnapshotStore, StoredEvent, StoredSnapshot, StreamReader } from '../storage/event-log.js';
 import { streamName, type StreamRef } from '../storage/keys.js';
 import { applyEvent, failureOf } from './apply-event.js';
 import type { AggregateDefinition } from './define-aggregate.js';
+import { ReplayError } from './errors.js';
 import { toDomainEvent, upcast } from './upcast.js';
 
 /** A live actor and the stream version it reflects. */
@@ -16,6 +18,9 @@ export interface Rehydrated {
   /** Events replayed after the snapshot (or from the start). */
   readonly replayed: number;
 }
+
+/** What rehydration reads: the stream, its latest snapshot, and the event a snapshot covers. */
+export type ReplaySource = Pick<StreamReader, 'readStream'> & Pick<SnapshotStore, 'latestSnapshot'> & Pick<LogReader, 'eventAt'>;
 
 /** Where replay stops: a version, or the last event at or before a time (ms). */
 export interface ReplayTarget {
@@ -35,7 +40,33 @@ export function startActor(definition: AggregateDefinition, snapshot?: StoredSna
   return actor;
 }
 
-function usableSnapshot(definition: AggregateDefinition, log: EventLog, stream: StreamRef, target: ReplayTarget): StoredSnapshot | undefined {
+/**
+ * Applies stored events in order to a started actor, each upcast first, up to the first one
+ * `stopBefore` names; returns the version of the last one applied (or `version` if none) and how
+ * many were. Throws ReplayError, with the actor stopped, at an event the machine refuses.
+ */
+export function replay(
+  definition: AggregateDefinition, actor: AnyActor, events: Iterable<StoredEvent>, version = 0,
+  stopBefore?: (event: StoredEvent) => boolean,
+): { version: number; replayed: number } {
+  let replayed = 0;
+  for (const stored of events) {
+    if (stopBefore?.(stored)) break;
+    const event = upcast(definition, stored);
+    const state = actor.getSnapshot().value;
+    const outcome = applyEvent(actor, toDomainEvent(event));
+    if (outcome !== 'applied') {
+      const cause = outcome === 'failed' ? failureOf(actor) : undefined;
+      actor.stop();
+      throw new ReplayError(streamName({ type: stored.aggregateType, id: stored.aggregateId }), stored.version, event.type, state, cause);
+    }
+    version = stored.version;
+    replayed++;
+  }
+  return { version, replayed };
+}
+
+function usableSnapshot(definition: AggregateDefinition, log: ReplaySource, stream: StreamRef, target: ReplayTarget): StoredSnapshot | undefined {
   const snapshot = log.latestSnapshot(stream);
   if (!snapshot || snapshot.fingerprint !== definition.fingerprint) return undefined;
   if (target.toVersion !== undefined && snapshot.version > target.toVersion) return undefined;
@@ -47,25 +78,12 @@ function usableSnapshot(definition: AggregateDefinition, log: EventLog, stream: 
 }
 
 /** Rebuilds a stream's actor from storage, up to `target` (default: the whole stream). */
-export function rehydrate(definition: AggregateDefinition, log: EventLog, stream: StreamRef, target: ReplayTarget = {}): Rehydrated {
+export function rehydrate(definition: AggregateDefinition, log: ReplaySource, stream: StreamRef, target: ReplayTarget = {}): Rehydrated {
   const snapshot = usableSnapshot(definition, log, stream, target);
   const actor = startActor(definition, snapshot);
-  let version = snapshot?.version ?? 0;
-  let replayed = 0;
-  for (const stored of log.readStream(stream, { fromVersion: version + 1, toVersion: target.toVersion })) {
-    if (target.at !== undefined && stored.metadata.timestamp > target.at) break;
-    const event = upcast(definition, stored);
-    const outcome = applyEvent(actor, toDomainEvent(event));
-    if (outcome !== 'applied') {
-      actor.stop();
-      const reason =
-        outcome === 'rejected'
-          ? `no state of the machine accepts it in state ${JSON.stringify(actor.getSnapshot().value)}`
-          : `an action threw: ${String((failureOf(actor) as Error)?.message ?? failureOf(actor))}`;
-      throw new ReplayError(streamName(stream), stored.version, event.type, reason);
-    }
-    version = stored.version;
-    replayed++;
-  }
+  const from = snapshot?.version ?? 0;
+  const at = target.at;
+  const events = log.readStream(stream, { fromVersion: from + 1, toVersion: target.toVersion });
+  const { version, replayed } = replay(definition, actor, events, from, at === undefined ? undefined : (event) => event.metadata.timestamp > at);
   return { actor, version, replayed };
 }

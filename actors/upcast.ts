@@ -2,6 +2,7 @@
 // upcasters are applied per stored type, repeatedly, so v1 → v2 → v3 chains compose.
 import type { StoredEvent } from '../storage/event-log.js';
 import type { AggregateDefinition } from './define-aggregate.js';
+import { UpcastError } from './errors.js';
 
 const MAX_CHAIN = 16;
 
@@ -17,7 +18,7 @@ export function upcast(definition: AggregateDefinition | undefined, event: Store
     current = { ...current, ...next, position: event.position, version: event.version, aggregateId: event.aggregateId };
     if (!changedType) return current;
   }
-  throw new Error(`upcasters of aggregate "${definition.type}" loop on event type "${current.type}" (more than ${MAX_CHAIN} steps)`);
+  throw new UpcastError(definition.type, current.type, MAX_CHAIN);
 }
 
 /** The domain event (type plus data) that the machine receives for a stored event. */

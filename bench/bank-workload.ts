@@ -1,7 +1,7 @@
 // The bank workload every command scenario runs, rehydra and peer alike (issue 5): accounts
 // opened first, then deposits and withdrawals spread uniformly at random over them, drawn from a
 // seeded PRNG so every system and every round sees the same commands in the same order.
-import { pick, seededRandom } from '../test/fixtures/seeded-random.js';
+import { pick, seededRandom } from '../fixtures/seeded-random.js';
 
 /** Balance each account is opened with. */
 export const OPENING_BALANCE = 100;

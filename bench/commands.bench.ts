@@ -2,7 +2,7 @@
 // design's limit and against Emmett, and what do they cost in latency and disk bytes? Durable
 // (ack after fsync) unless the scenario says otherwise; the same seeded workload for each.
 import { createRuntime, type Durability } from '../runtime/index.js';
-import { account } from '../test/fixtures/bank-account.js';
+import { account } from '../fixtures/bank-account.js';
 import { createBankWorkload } from './bank-workload.js';
 import { startDiskWrites } from './disk-io.js';
 import { createLatencyRecorder } from './latency.js';

@@ -2,7 +2,7 @@
 // account, 1,000 in flight, durable: the actor must decide and apply the next commands while
 // earlier batches are being flushed, or it is capped at one command per fsync (a few thousand/s).
 import { createRuntime } from '../runtime/index.js';
-import { account } from '../test/fixtures/bank-account.js';
+import { account } from '../fixtures/bank-account.js';
 import { createBankWorkload } from './bank-workload.js';
 import { createLatencyRecorder } from './latency.js';
 import { runPipelined } from './pipeline.js';

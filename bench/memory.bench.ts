@@ -2,7 +2,7 @@
 // one state() each on a freshly opened runtime, and the heap (after a full GC) is read before and
 // after. The ids are built inside the measured span: a live actor retains its id, so that counts.
 import { createRuntime } from '../runtime/index.js';
-import { account } from '../test/fixtures/bank-account.js';
+import { account } from '../fixtures/bank-account.js';
 import { openCommand } from './bank-workload.js';
 import { readHeap, type HeapReading } from './heap.js';
 import { runPipelined } from './pipeline.js';

@@ -1,11 +1,10 @@
 // How fast do projection workers catch up on the log? The bank workload is written first with
 // the storage API (one event per append, 10,000 accounts); then a host whose workers are up is
 // told the head and timed until `waitFor(head)` resolves, with 1 and with 2 workers (partitions).
-import { defineProjection } from '../runtime/projection-definition.js';
-import { startProjections } from '../runtime/projection-pool.js';
-import type { EventLog } from '../storage/event-log.js';
-import { openEventLog } from '../storage/lmdb-event-log.js';
-import { deposited, opened, projectionModule, withdrawn } from '../test/fixtures/projection-kit.js';
+import { defineProjection } from '../projections/define-projection.js';
+import { startProjections } from '../projections/projection-pool.js';
+import { openLmdbEventLog, type LmdbEventLog } from '../storage/lmdb-event-log.js';
+import { balancesProjectionUrl, deposited, opened, withdrawn } from '../fixtures/bank-events.js';
 import { OPENING_BALANCE, createBankWorkload } from './bank-workload.js';
 import type { Figures, Scenario, ScenarioContext } from './scenario.js';
 
@@ -15,7 +14,7 @@ const SEED = 4;
 const CHUNK = 10_000;
 
 /** Writes `events` bank events: every account opened, then seeded deposits and withdrawals. */
-async function writeBankLog(log: EventLog, events: number): Promise<void> {
+async function writeBankLog(log: LmdbEventLog, events: number): Promise<void> {
   const workload = createBankWorkload({ accounts: ACCOUNTS, commands: events - ACCOUNTS, seed: SEED });
   const eventAt = (i: number) => {
     if (i < ACCOUNTS) return { id: workload.ids[i]!, event: opened(`owner-${i}`, OPENING_BALANCE) };
@@ -36,7 +35,7 @@ async function writeBankLog(log: EventLog, events: number): Promise<void> {
 
 /** Catch-up throughput of the balances projection with `workers` workers and as many partitions. */
 export async function measureProjectionCatchUp(dir: string, events: number, workers: number): Promise<Figures> {
-  const log = openEventLog({ path: dir });
+  const log = openLmdbEventLog({ path: dir });
   try {
     await writeBankLog(log, events);
     const head = log.headPosition();
@@ -46,7 +45,7 @@ export async function measureProjectionCatchUp(dir: string, events: number, work
     const host = await startProjections({
       path: dir,
       workers,
-      projections: [defineProjection({ name: 'balances', module: projectionModule('balances'), partitions: workers })],
+      projections: [defineProjection({ name: 'balances', module: balancesProjectionUrl(), partitions: workers })],
       headPosition: () => published,
     });
     try {

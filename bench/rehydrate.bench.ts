@@ -3,7 +3,7 @@
 // `rehydrate.snapshot`: a snapshot plus a 50-event tail, per aggregate. Both timed as the first
 // `state()` of an aggregate after the runtime was closed and reopened (the OS page cache is warm).
 import { createRuntime, defineAggregate, type Runtime } from '../runtime/index.js';
-import { account, accountMachine } from '../test/fixtures/bank-account.js';
+import { account, accountMachine } from '../fixtures/bank-account.js';
 import { openCommand } from './bank-workload.js';
 import { runPipelined } from './pipeline.js';
 import { figureOf, type Scenario, type ScenarioContext } from './scenario.js';

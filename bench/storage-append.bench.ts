@@ -2,14 +2,14 @@
 // layout write to disk per event? All durable (acked after fsync), 10,000 streams, one ~100-byte
 // event per append, 1,000 in flight; the same seeded stream sequence and event bytes for each.
 import { open, type Key, type RootDatabase } from 'lmdb';
-import { eventsPath, openEventLog } from '../storage/lmdb-event-log.js';
+import { eventsPath, openLmdbEventLog } from '../storage/lmdb-event-log.js';
 import type { StreamRef } from '../storage/event-log.js';
 import { depositEvent, encodedDeposit, streamRef } from './deposit-event.js';
 import { startDiskWrites } from './disk-io.js';
 import { flushedOf, lastTxnId } from './lmdb-probes.js';
 import { runPipelined } from './pipeline.js';
 import { figureOf, type Figures, type Scenario, type ScenarioContext } from './scenario.js';
-import { pick, seededRandom } from '../test/fixtures/seeded-random.js';
+import { pick, seededRandom } from '../fixtures/seeded-random.js';
 
 const STREAMS = 10_000;
 const INFLIGHT = 1_000;
@@ -92,15 +92,15 @@ const streamKeyed: Scenario = {
 
 const append: Scenario = {
   key: 'storage.append',
-  title: 'openEventLog: stage({ stream, expectedVersion, events: [event] }).durable, group-committed',
+  title: 'openLmdbEventLog: stage({ stream, expectedVersion, events: [event] }).durable, group-committed',
   rounds: 5,
-  settings: "openEventLog defaults: durability 'sync' (ack on the guarded block's .flushed), separateFlushed: true",
+  settings: "openLmdbEventLog defaults: durability 'sync' (ack on the guarded block's .flushed), separateFlushed: true",
   figures: {
     perSec: { against: figureOf('raw.lmdb.put', 'perSec'), targets: [{ op: '>=', value: 0.5, of: figureOf('raw.lmdb.put', 'perSec') }] },
     diskBytesPerEvent: { targets: [{ op: '<=', value: 2_500 }] },
   },
   run: (context) => {
-    const log = openEventLog({ path: context.dir });
+    const log = openLmdbEventLog({ path: context.dir });
     const streams: StreamRef[] = Array.from({ length: STREAMS }, (_, i) => streamRef(i));
     const write: WriteOne = (i, n) => {
       const stream = streams[i]!;

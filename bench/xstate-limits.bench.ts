@@ -2,11 +2,11 @@
 // MoneyDeposited, to random actors among 10,000 live ones (the evolve limit, half of `limit`)
 // and to one hot actor (the replay limit). No subscription, no runtime: the floor under both.
 import { createActor, type Actor } from 'xstate';
-import { accountMachine } from '../test/fixtures/bank-account.js';
+import { accountMachine } from '../fixtures/bank-account.js';
 import { EVOLVE_LIMIT_KEY } from './limit.js';
 import { measureMicro } from './micro.js';
 import type { Figures, Scenario, ScenarioContext } from './scenario.js';
-import { pick, seededRandom } from '../test/fixtures/seeded-random.js';
+import { pick, seededRandom } from '../fixtures/seeded-random.js';
 
 const LIVE = 10_000;
 const SEED = 7;

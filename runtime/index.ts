@@ -1,11 +1,11 @@
 // The single public entry of rehydra: every export is listed by name.
 export { createRuntime } from './runtime.js';
 export { defineAggregate } from '../actors/define-aggregate.js';
-export { defineProjection } from './projection-definition.js';
+export { defineProjection } from '../projections/define-projection.js';
 export type {
   ProjectionDefinition, ProjectionOptions, ProjectionFilter, ProjectionView, ProjectionModule,
-} from './projection-definition.js';
-export type { Projection, ProjectionStatus, PartitionStatus, PartitionError, WaitForOptions } from './projection.js';
+} from '../projections/define-projection.js';
+export type { Projection, ProjectionStatus, PartitionStatus, PartitionError, WaitForOptions } from '../projections/projection-controller.js';
 export type { ViewEntry, ViewRange } from '../storage/views.js';
 export type {
   AggregateConfig, AggregateDefinition, Command, CommandHandler, DomainEvent, Upcaster,
@@ -15,11 +15,13 @@ export type {
   RuntimeMetrics, LatencySummary,
 } from './types.js';
 export {
-  RehydraError, UnknownAggregateError, UnknownCommandError, InvalidCommandError, ConcurrencyError, IllegalEventError,
-  MailboxFullError, EncodingError, ApplyError, SizeLimitError, PersistenceError, StorageLockedError, CorruptDataError,
-  ReplayError, RuntimeClosedError, NonDeterministicMachineError, UnknownProjectionError, ProjectionTimeoutError,
-  ProjectionFailedError,
-} from './errors.js';
+  RehydraError, ConcurrencyError, EncodingError, SizeLimitError, PersistenceError, StorageLockedError, CorruptDataError, RuntimeClosedError,
+} from '../storage/errors.js';
+export {
+  UnknownCommandError, InvalidCommandError, IllegalEventError, MailboxFullError, ApplyError, ReplayError, NonDeterministicMachineError,
+} from '../actors/errors.js';
+export { UnknownProjectionError, ProjectionTimeoutError, ProjectionFailedError } from '../projections/errors.js';
+export { UnknownAggregateError } from './errors.js';
 export { openEventLog } from '../storage/lmdb-event-log.js';
 export type { EventLogOptions } from '../storage/lmdb-event-log.js';
 export type {

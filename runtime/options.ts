@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import { LIMITS } from '../storage/keys.js';
 import type { Durability } from '../storage/group-commit.js';
-import type { ProjectionDefinition } from './projection-definition.js';
+import type { ProjectionDefinition } from '../projections/define-projection.js';
 import type { RuntimeOptions } from './types.js';
 
 /** RuntimeOptions with every default filled in. */

@@ -8,11 +8,12 @@ import { upcast } from '../actors/upcast.js';
 import type { EventLog, ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
 import { LIMITS, streamName, type StreamRef } from '../storage/keys.js';
 import { openEventLog } from '../storage/lmdb-event-log.js';
-import {
-  InvalidCommandError, RuntimeClosedError, UnknownAggregateError, UnknownCommandError, UnknownProjectionError,
-} from './errors.js';
-import { startProjections, type ProjectionHost } from './projection-pool.js';
-import type { Projection } from './projection.js';
+import { RuntimeClosedError } from '../storage/errors.js';
+import { InvalidCommandError, UnknownCommandError } from '../actors/errors.js';
+import { UnknownProjectionError } from '../projections/errors.js';
+import { UnknownAggregateError } from './errors.js';
+import { startProjections, type ProjectionHost } from '../projections/projection-pool.js';
+import type { Projection } from '../projections/projection-controller.js';
 import { bothIterable } from './event-iterable.js';
 import { MetricsRecorder } from './metrics.js';
 import { formatMetricsText } from './metrics-text.js';

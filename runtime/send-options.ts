@@ -1,6 +1,6 @@
 // send() options are checked before anything runs, so a malformed call is refused with an
 // InvalidCommandError naming the aggregate and the field, and leaves nothing behind.
-import { InvalidCommandError } from './errors.js';
+import { InvalidCommandError } from '../actors/errors.js';
 import { LIMITS } from '../storage/keys.js';
 import type { SendOptions } from './types.js';
 

@@ -1,14 +1,14 @@
 // In-process subscriptions: catch up from a position, then follow the durable head, delivering
 // every event exactly once and in global order. Catch-up runs in chunks between event-loop turns
 // so a subscriber far behind does not stall commands.
-import type { EventLog, StoredEvent } from '../storage/event-log.js';
+import type { LogReader, StoredEvent } from '../storage/event-log.js';
 import type { SubscribeOptions } from './types.js';
 
 const CHUNK = 1_000;
 
 /** Starts a subscription; returns the function that stops it. */
 export function startSubscription(
-  log: EventLog,
+  log: LogReader,
   upcast: (event: StoredEvent) => StoredEvent,
   options: SubscribeOptions,
   handler: (event: StoredEvent) => void,

@@ -1,10 +1,13 @@
 // The public shapes of the runtime: what users pass to createRuntime and send, and what they
 // get back. Kept apart from the implementation so the entry point lists them by name.
 import type { AggregateDefinition, Command } from '../actors/define-aggregate.js';
-import type { AppendResult, ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
+import type { AggregateState, SendOptions, SendResult } from '../actors/types.js';
+import type { ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
 import type { Durability } from '../storage/group-commit.js';
-import type { ProjectionDefinition } from './projection-definition.js';
-import type { Projection } from './projection.js';
+import type { ProjectionDefinition } from '../projections/define-projection.js';
+import type { Projection } from '../projections/projection-controller.js';
+
+export type { AggregateState, SendOptions, SendResult } from '../actors/types.js';
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {
@@ -26,32 +29,6 @@ export interface RuntimeOptions {
   readonly workers?: number;
   /** Largest encoded event in bytes. @default 1048576 */
   readonly maxEventBytes?: number;
-}
-
-/** Options of `send`. */
-export interface SendOptions {
-  /** Reject with ConcurrencyError unless the aggregate is at this version. */
-  readonly expectedVersion?: number;
-  /** A repeated commandId (per aggregate) returns the first result without running the handler. */
-  readonly commandId?: string;
-  /** Stored on every event; defaults to the commandId. */
-  readonly correlationId?: string;
-  /** Stored on every event; defaults to the commandId. */
-  readonly causationId?: string;
-  /** Caller metadata stored on every event of the command (e.g. userId). */
-  readonly metadata?: Readonly<Record<string, unknown>>;
-}
-
-/** The result of `send`: the aggregate's version and the position of its last event. */
-export type SendResult = AppendResult;
-
-/** The state of an aggregate as `state()` returns it. */
-export interface AggregateState {
-  /** The statechart's state value, e.g. 'open'. */
-  readonly value: unknown;
-  readonly context: unknown;
-  /** The stream version this state reflects; 0 for a stream with no events. */
-  readonly version: number;
 }
 
 /** Options of `state`: current (default), as of a version, or as of a time. */

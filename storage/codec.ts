@@ -4,7 +4,7 @@
 // partition skip other partitions' events, without decoding; the record uses shared structures persisted in the environment so
 // that every thread and every restart decodes the same ids (see msgpackr "Shared Record Structures").
 import { Packr } from 'msgpackr';
-import { CorruptDataError } from '../runtime/errors.js';
+import { CorruptDataError } from './errors.js';
 import type { EventMetadata } from './event-log.js';
 import { fnv1a } from './id-hash.js';
 

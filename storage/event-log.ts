@@ -115,19 +115,39 @@ export interface CommitStats {
   readonly maxBatchEvents: number;
 }
 
-/** The durable event log of one data directory. */
-export interface EventLog {
-  readonly path: string;
-  readonly readOnly: boolean;
-  /**
-   * Checks and stages appends into the current group commit; one promise per append, each
-   * settling on its own (a stale `expectedVersion` rejects that append alone with ConcurrencyError).
-   */
-  append(appends: readonly StreamAppend[]): Promise<AppendResult>[];
-  /** Stages one append synchronously; throws (before anything is written) on a bad append. */
+/** The append path: what a live aggregate stages, and the head an empty command reports. */
+export interface AppendLog {
+  /** Stages one append into the current group commit synchronously; throws (before anything is written) on a bad append. */
   stage(append: StreamAppend): StagedAppend;
+  /** The last durable position (in 'async' durability: the last committed one). */
+  headPosition(): number;
+}
+
+/** The command ledger: a repeated commandId finds the first result. */
+export interface CommandLedger {
+  /** The ledgered append of a command (staged or durable), undefined if the command is new. */
+  commandResult(stream: StreamRef, commandId: string): StagedAppend | undefined;
+}
+
+/** Snapshots, one (the latest) per stream. */
+export interface SnapshotStore {
+  latestSnapshot(stream: StreamRef): StoredSnapshot | undefined;
+  /** Writes a snapshot in the next group commit; resolves when durable. */
+  putSnapshot(stream: StreamRef, snapshot: StoredSnapshot): Promise<void>;
+}
+
+/** Reads of one stream, and the list of streams. */
+export interface StreamReader {
   /** Events of one stream in version order (committed ones), read lazily. */
   readStream(stream: StreamRef, options?: ReadStreamOptions): IterableIterator<StoredEvent>;
+  /** The stream's committed head (in 'sync' mode it may lead the durable head by one batch); undefined when it has no events. */
+  streamHead(stream: StreamRef): StreamHead | undefined;
+  /** Every stream with its version, optionally of one aggregate type, in key order. */
+  streams(type?: string): IterableIterator<StreamRef & StreamHead>;
+}
+
+/** Reads of the global log in position order, and a call each time its durable head moves. */
+export interface LogReader {
   /** Events in global order, up to the durable head, read lazily. */
   readAll(options?: ReadAllOptions): IterableIterator<StoredEvent>;
   /**
@@ -139,21 +159,16 @@ export interface EventLog {
   eventAt(position: number): StoredEvent | undefined;
   /** The last durable position (in 'async' durability: the last committed one). */
   headPosition(): number;
-  /** The stream's version including staged appends; 0 for a stream with no events. */
-  streamVersion(stream: StreamRef): number;
-  /** The stream's committed head (in 'sync' mode it may lead the durable head by one batch); undefined when it has no events. */
-  streamHead(stream: StreamRef): StreamHead | undefined;
-  /** Every stream with its version, optionally of one aggregate type, in key order. */
-  streams(type?: string): IterableIterator<StreamRef & StreamHead>;
-  latestSnapshot(stream: StreamRef): StoredSnapshot | undefined;
-  /** Writes a snapshot in the next group commit; resolves when durable. */
-  putSnapshot(stream: StreamRef, snapshot: StoredSnapshot): Promise<void>;
-  /** The ledgered append of a command (staged or durable), undefined if the command is new. */
-  commandResult(stream: StreamRef, commandId: string): StagedAppend | undefined;
-  /** Group-commit counters: commits, events committed, the largest batch (events). */
-  stats(): CommitStats;
   /** Called with the new durable head after each group commit. */
   onDurable(listener: (head: number) => void): () => void;
+}
+
+/** The durable event log of one data directory: every seam, plus its lifecycle. */
+export interface EventLog extends AppendLog, CommandLedger, SnapshotStore, StreamReader, LogReader {
+  readonly path: string;
+  readonly readOnly: boolean;
+  /** Group-commit counters: commits, events committed, the largest batch (events). */
+  stats(): CommitStats;
   /** Settles every staged append, then closes the environment and releases the writer lock. */
   close(): Promise<void>;
 }

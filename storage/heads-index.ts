@@ -4,7 +4,7 @@
 // `headsAt` in meta: the heads table reflects every event up to that position. Whatever lies
 // after it is rebuilt from the log itself on open, so a crash loses no head.
 import type { Database } from 'lmdb';
-import { CorruptDataError } from '../runtime/errors.js';
+import { CorruptDataError } from './errors.js';
 import type { StreamHead, StreamRef } from './event-log.js';
 import type { Batch } from './group-commit.js';
 import { streamName } from './keys.js';

@@ -1,6 +1,6 @@
 // Key shapes and size limits of the event environment. LMDB keys are at most 1,978 bytes, and
 // the command ledger's key holds type + id + commandId, so each part is capped well below that.
-import { SizeLimitError } from '../runtime/errors.js';
+import { SizeLimitError } from './errors.js';
 
 /** Identifies one event stream: the aggregate type and the aggregate id. */
 export interface StreamRef {

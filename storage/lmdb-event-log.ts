@@ -5,7 +5,10 @@
 import { mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
-import { ConcurrencyError, CorruptDataError, EncodingError, PersistenceError, SizeLimitError } from '../runtime/errors.js';
+import {
+  ConcurrencyError, CorruptDataError, EncodingError, NotADataDirectoryError, PersistenceError, ReadOnlyStorageError, RuntimeClosedError,
+  SizeLimitError,
+} from './errors.js';
 import { HEADER_BYTES, createEventCodec, readIdHash, readPrev, type EventCodec, type EventRecord } from './codec.js';
 import type {
   AppendResult, CommitStats, EventLog, PartitionScan, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
@@ -26,7 +29,11 @@ export interface EventLogOptions {
   readonly durability?: Durability;
   /** Largest encoded event in bytes. @default 1 MiB */
   readonly maxEventBytes?: number;
-  /** Testing only: called per group commit; returning true makes that commit fail. */
+}
+
+/** Internal seams for fault injection; never part of the public options. */
+export interface LogSeams {
+  /** Called per group commit; returning true makes that commit fail. */
   readonly injectCommitFailure?: () => boolean;
 }
 
@@ -41,10 +48,15 @@ export function eventsPath(path: string): string {
 
 /** Opens (creating if needed) the event log of a data directory. */
 export function openEventLog(options: EventLogOptions): EventLog {
+  return openLmdbEventLog(options);
+}
+
+/** `openEventLog` with the internal seams, typed as the class (tests and benchmarks use its helpers). */
+export function openLmdbEventLog(options: EventLogOptions & LogSeams): LmdbEventLog {
   const readOnly = options.readOnly ?? false;
   const dir = eventsPath(options.path);
   if (readOnly && !existsSync(join(dir, 'data.mdb'))) {
-    throw new Error(`${options.path} is not a rehydra data directory (no events/data.mdb)`);
+    throw new NotADataDirectoryError(options.path, 'no events/data.mdb');
   }
   if (!readOnly) mkdirSync(dir, { recursive: true });
   const lock = readOnly ? undefined : acquireWriterLock(options.path);
@@ -98,7 +110,8 @@ function settledAppend(result: AppendResult): StagedAppend {
   return { result, commit, durable: commit.then(() => result) };
 }
 
-class LmdbEventLog implements EventLog {
+/** The LMDB event log; `append` and `streamVersion` serve tests and benchmarks, not the runtime. */
+export class LmdbEventLog implements EventLog {
   private readonly env: RootDatabase;
   private readonly log: Database<Buffer, number>;
   private readonly headsTable: Database;
@@ -121,7 +134,7 @@ class LmdbEventLog implements EventLog {
   private readonly maxEventBytes: number;
 
   constructor(
-    options: EventLogOptions,
+    options: EventLogOptions & LogSeams,
     dir: string,
     private readonly lock: WriterLock | undefined,
   ) {
@@ -138,7 +151,7 @@ class LmdbEventLog implements EventLog {
     // A read-only open does not create databases: lmdb-js returns undefined for a missing one.
     if (readOnly && [this.log, this.headsTable, this.snapshots, this.ledger, this.meta].some((db) => (db as Database | undefined) === undefined)) {
       void this.env.close();
-      throw new Error(`${this.path} is not a rehydra data directory (its events environment lacks rehydra's databases)`);
+      throw new NotADataDirectoryError(this.path, "its events environment lacks rehydra's databases");
     }
     const structures = {
       load: () => this.meta.get('structures') as unknown[] | undefined,
@@ -150,7 +163,7 @@ class LmdbEventLog implements EventLog {
     if (readOnly) {
       if (this.meta.get('format') === undefined && this.nextPosition === 0) {
         this.env.close();
-        throw new Error(`${this.path} is not a rehydra data directory (no format marker)`);
+        throw new NotADataDirectoryError(this.path, 'no format marker');
       }
       this.commit = undefined;
       return;
@@ -364,7 +377,7 @@ class LmdbEventLog implements EventLog {
   }
 
   private writer(): GroupCommit {
-    if (!this.commit) throw new TypeError(`${this.path} is open read-only: writes are refused`);
+    if (!this.commit) throw new ReadOnlyStorageError(this.path);
     if (this.closed) throw new PersistenceError(this.path, new Error('the event log is closed'));
     return this.commit;
   }
@@ -414,7 +427,7 @@ class LmdbEventLog implements EventLog {
 
   private getDecoded(db: Database, key: Key, what: string): unknown {
     // lmdb-js throws on a closed environment too: that is not corrupt data.
-    if (this.closed) throw new Error(`${this.path}: the event log is closed`);
+    if (this.closed) throw new RuntimeClosedError(`reading the event log of ${this.path}`);
     try {
       return db.get(key);
     } catch (error) {

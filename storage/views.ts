@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
-import { SizeLimitError } from '../runtime/errors.js';
+import { SizeLimitError } from './errors.js';
 
 /** The generation readers see and how many partitions build it. */
 export interface ActiveGeneration {

@@ -4,7 +4,7 @@
 // pid is stale and taken over, so a crash never blocks the next open.
 import { closeSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { StorageLockedError } from '../runtime/errors.js';
+import { StorageLockedError } from './errors.js';
 
 const LOCK_FILE = 'rehydra.writer.lock';
 

@@ -2,8 +2,8 @@
 // command is sent through the runtime, then exactly these events are stored (or it is rejected
 // and nothing is). The statechart refuses what the handlers do not check themselves.
 import { describe, it } from 'vitest';
-import { IllegalEventError } from '../../runtime/errors.js';
-import { account } from '../fixtures/bank-account.js';
+import { IllegalEventError } from '../../actors/errors.js';
+import { account } from '../../fixtures/bank-account.js';
 import { givenFor } from '../support/given-when-then.js';
 
 const given = givenFor(account);

@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineProjection } from '../../runtime/index.js';
-import { account } from '../fixtures/bank-account.js';
-import { projectionModule } from '../fixtures/projection-kit.js';
+import { account } from '../../fixtures/bank-account.js';
+import { balancesProjectionUrl } from '../../fixtures/bank-events.js';
 import { RuntimeHarness } from '../fixtures/runtime-kit.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const cli = join(root, 'dist', 'runtime', 'cli', 'main.js');
-const accountModule = join(root, 'dist', 'test', 'fixtures', 'bank-account.js');
-const balances = defineProjection({ name: 'balances', module: projectionModule('balances') });
+const cli = join(root, 'dist', 'cli', 'main.js');
+const accountModule = join(root, 'dist', 'fixtures', 'bank-account.js');
+const balances = defineProjection({ name: 'balances', module: balancesProjectionUrl() });
 const DEPOSITS = 120;
 
 interface Run {

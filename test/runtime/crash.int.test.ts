@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { createRuntime } from '../../runtime/runtime.js';
 import type { StoredEvent } from '../../storage/event-log.js';
-import { account } from '../fixtures/bank-account.js';
+import { account } from '../../fixtures/bank-account.js';
 import type { RuntimeCrashAck } from '../fixtures/runtime-crash-load.js';
 import { compiledFixture, runFixture } from '../fixtures/child-fixture.js';
 import { foldAccount, tempDataDir } from '../fixtures/runtime-kit.js';

@@ -5,15 +5,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { assign, createMachine, enqueueActions, fromPromise, raise, setup, spawnChild } from 'xstate';
 import { defineAggregate } from '../../actors/define-aggregate.js';
 import {
-  ApplyError, ConcurrencyError, EncodingError, IllegalEventError, InvalidCommandError, MailboxFullError, NonDeterministicMachineError,
-  PersistenceError, RehydraError, ReplayError, RuntimeClosedError, SizeLimitError, StorageLockedError, UnknownAggregateError,
-  UnknownCommandError,
-} from '../../runtime/errors.js';
+  ConcurrencyError, EncodingError, PersistenceError, RehydraError, RuntimeClosedError, SizeLimitError, StorageLockedError,
+} from '../../storage/errors.js';
+import {
+  ApplyError, IllegalEventError, InvalidCommandError, MailboxFullError, NonDeterministicMachineError, ReplayError, UnknownCommandError,
+} from '../../actors/errors.js';
+import { UnknownAggregateError } from '../../runtime/errors.js';
 import { resolveOptions } from '../../runtime/options.js';
 import { createRuntime, startRuntime } from '../../runtime/runtime.js';
 import type { Runtime, RuntimeOptions } from '../../runtime/types.js';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
-import { account, accountMachine } from '../fixtures/bank-account.js';
+import { openLmdbEventLog } from '../../storage/lmdb-event-log.js';
+import { account, accountMachine } from '../../fixtures/bank-account.js';
 import { UNLUCKY_AMOUNT, quirky, renamedDepositAccount } from '../fixtures/runtime-aggregates.js';
 import { RuntimeHarness, domainEvent } from '../fixtures/runtime-kit.js';
 
@@ -327,7 +329,7 @@ describe('PersistenceError: the disk write fails', () => {
   async function faultyRuntime() {
     const path = harness.dir();
     let failures = 0;
-    const log = openEventLog({
+    const log = openLmdbEventLog({
       path,
       injectCommitFailure: () => {
         if (failures === 0) return false;
@@ -432,7 +434,7 @@ describe('StorageLockedError: a second writer on the same path', () => {
     const error = expectError(await rejectionOf(createRuntime({ path, aggregates: [account] })), StorageLockedError, 'ERR_STORAGE_LOCKED',
       path, `already open for writing by process ${process.pid}`, 'readOnly: true');
     expect([error.path, error.ownerPid]).toEqual([path, process.pid]);
-    const reader = openEventLog({ path, readOnly: true });
+    const reader = openLmdbEventLog({ path, readOnly: true });
     try {
       expect(reader.headPosition()).toBe(1);
     } finally {

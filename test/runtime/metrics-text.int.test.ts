@@ -2,11 +2,11 @@
 // value metrics() reports, and a projection name with a quote, a backslash and a newline is escaped.
 import { afterEach, describe, expect, it } from 'vitest';
 import { escapeLabelValue, formatMetricsText } from '../../runtime/metrics-text.js';
-import { defineProjection } from '../../runtime/projection-definition.js';
+import { defineProjection } from '../../projections/define-projection.js';
 import type { RuntimeMetrics } from '../../runtime/types.js';
-import { createTestRuntime, type TestRuntime } from '../../runtime/testing.js';
-import { account } from '../fixtures/bank-account.js';
-import { projectionModule } from '../fixtures/projection-kit.js';
+import { createTestRuntime, type TestRuntime } from '../../testing/index.js';
+import { account } from '../../fixtures/bank-account.js';
+import { balancesProjectionUrl } from '../../fixtures/bank-events.js';
 
 const ODD_NAME = 'bal"ances\\v2\nx';
 
@@ -62,7 +62,7 @@ function expectedSamples(m: RuntimeMetrics): Map<string, number> {
 
 describe('metricsText', () => {
   it('reports the same values as metrics(), projection labels escaped', async () => {
-    const projection = defineProjection({ name: ODD_NAME, module: projectionModule('balances') });
+    const projection = defineProjection({ name: ODD_NAME, module: balancesProjectionUrl() });
     test = await createTestRuntime({ aggregates: [account], projections: [projection], workers: 1 });
     const { runtime } = test;
     await runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 10 });

@@ -3,8 +3,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fnv1a, partitionOf } from '../../runtime/partition.js';
-import { defineProjection, eventFilter } from '../../runtime/projection-definition.js';
+import { fnv1a, partitionOf } from '../../projections/partition.js';
+import { defineProjection, eventFilter } from '../../projections/define-projection.js';
 import type { StoredEvent } from '../../storage/event-log.js';
 import { thrownBy } from '../fixtures/storage-kit.js';
 

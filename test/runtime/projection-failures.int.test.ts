@@ -4,24 +4,25 @@
 import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProjectionFailedError, ProjectionTimeoutError, RuntimeClosedError } from '../../runtime/errors.js';
-import { partitionOf } from '../../runtime/partition.js';
-import { defineProjection, startProjections, type ProjectionHost } from '../../runtime/projection-pool.js';
-import type { EventLog } from '../../storage/event-log.js';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
-import * as balancesModule from '../fixtures/balances.projection.js';
-import { appendAccounts, bankHistory, deposited, foldView, projectionModule } from '../fixtures/projection-kit.js';
+import { RuntimeClosedError } from '../../storage/errors.js';
+import { ProjectionFailedError, ProjectionTimeoutError } from '../../projections/errors.js';
+import { partitionOf } from '../../projections/partition.js';
+import { defineProjection, startProjections, type ProjectionHost } from '../../projections/projection-pool.js';
+import { openLmdbEventLog, type LmdbEventLog } from '../../storage/lmdb-event-log.js';
+import * as balancesModule from '../../fixtures/balances.projection.js';
+import { appendAccounts, bankHistory, foldView, projectionModule } from '../fixtures/projection-kit.js';
+import { balancesProjectionUrl, deposited } from '../../fixtures/bank-events.js';
 import { rejectionOf, removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
-const balances = defineProjection({ name: 'balances', module: projectionModule('balances') });
+const balances = defineProjection({ name: 'balances', module: balancesProjectionUrl() });
 
 let dir: string;
-let log: EventLog;
+let log: LmdbEventLog;
 let host: ProjectionHost | undefined;
 
 async function start(...projections: Parameters<typeof defineProjection>[0][]): Promise<ProjectionHost> {
   dir = tempDataDir();
-  log = openEventLog({ path: dir });
+  log = openLmdbEventLog({ path: dir });
   host = await startProjections({ path: dir, projections: [balances, ...projections.map(defineProjection)], headPosition: () => log.headPosition() });
   return host;
 }

@@ -2,11 +2,12 @@
 // mid-flight, several times over one data directory; after each kill, the reopened projections
 // must resume from a persisted checkpoint and end equal to the fold of their handler over readAll.
 import { afterAll, describe, expect, it } from 'vitest';
-import { defineProjection, startProjections } from '../../runtime/projection-pool.js';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
-import * as balancesModule from '../fixtures/balances.projection.js';
+import { defineProjection, startProjections } from '../../projections/projection-pool.js';
+import { openLmdbEventLog } from '../../storage/lmdb-event-log.js';
+import * as balancesModule from '../../fixtures/balances.projection.js';
 import type { CrashProgress } from '../fixtures/projection-crash-child.js';
 import { foldView, projectionModule } from '../fixtures/projection-kit.js';
+import { balancesProjectionUrl } from '../../fixtures/bank-events.js';
 import { compiledFixture, runFixture } from '../fixtures/child-fixture.js';
 import { removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
@@ -14,7 +15,7 @@ const dir = tempDataDir();
 afterAll(() => removeDir(dir));
 
 const projections = [
-  defineProjection({ name: 'balances', module: projectionModule('balances'), partitions: 2 }),
+  defineProjection({ name: 'balances', module: balancesProjectionUrl(), partitions: 2 }),
   defineProjection({ name: 'opened-count', module: projectionModule('opened-count'), filter: { eventTypes: ['AccountOpened'] } }),
 ];
 
@@ -33,7 +34,7 @@ describe('projections across SIGKILL', () => {
       await child.kill();
     }
 
-    const log = openEventLog({ path: dir });
+    const log = openLmdbEventLog({ path: dir });
     const host = await startProjections({ path: dir, projections, headPosition: () => log.headPosition() });
     try {
       const head = log.headPosition();

@@ -1,23 +1,23 @@
 // Projections on real worker threads over a real LMDB log: read-your-writes, exactly-once across
 // close/reopen, rebuild equals live, partitioning does not change the view, filters and init.
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineProjection, startProjections, type ProjectionHost } from '../../runtime/projection-pool.js';
-import { UnknownProjectionError } from '../../runtime/errors.js';
-import type { EventLog } from '../../storage/event-log.js';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
-import * as balancesModule from '../fixtures/balances.projection.js';
+import { defineProjection, startProjections, type ProjectionHost } from '../../projections/projection-pool.js';
+import { UnknownProjectionError } from '../../projections/errors.js';
+import { openLmdbEventLog, type LmdbEventLog } from '../../storage/lmdb-event-log.js';
+import * as balancesModule from '../../fixtures/balances.projection.js';
 import * as openedCountModule from '../fixtures/opened-count.projection.js';
 import * as peerCountsModule from '../fixtures/peer-counts.projection.js';
-import { appendAccounts, bankHistory, closed, deposited, foldView, projectionModule, withdrawn } from '../fixtures/projection-kit.js';
+import { appendAccounts, bankHistory, foldView, projectionModule } from '../fixtures/projection-kit.js';
+import { balancesProjectionUrl, closed, deposited, withdrawn } from '../../fixtures/bank-events.js';
 import { removeDir, tempDataDir, thrownBy } from '../fixtures/storage-kit.js';
 
-const balances = defineProjection({ name: 'balances', module: projectionModule('balances') });
+const balances = defineProjection({ name: 'balances', module: balancesProjectionUrl() });
 const openedCount = defineProjection({
   name: 'opened-count', module: projectionModule('opened-count'), partitions: 2, filter: { eventTypes: ['AccountOpened'] },
 });
 
 let dir: string;
-let log: EventLog;
+let log: LmdbEventLog;
 const hosts: ProjectionHost[] = [];
 
 async function start(projections = [balances, openedCount], workers?: number): Promise<ProjectionHost> {
@@ -39,7 +39,7 @@ afterEach(async () => {
 describe('projections', () => {
   it('reads its own writes: waitFor(position) then get() sees the event', async () => {
     dir = tempDataDir();
-    log = openEventLog({ path: dir });
+    log = openLmdbEventLog({ path: dir });
     const host = await start();
     host.notify(await appendAccounts(log, [{ id: 'a-1', events: bankHistory(1, 0)[0]!.events }]));
     const view = host.projection('balances');
@@ -58,7 +58,7 @@ describe('projections', () => {
 
   it('catches up on a log written before it started, and equals the fold over readAll', async () => {
     dir = tempDataDir();
-    log = openEventLog({ path: dir });
+    log = openLmdbEventLog({ path: dir });
     await appendAccounts(log, bankHistory(200, 20));
     await appendAccounts(log, [{ id: 'a-3', events: [withdrawn(50), closed()] }, { id: 'a-4', events: [withdrawn(30)] }]);
     const host = await start();
@@ -72,7 +72,7 @@ describe('projections', () => {
 
   it('is exactly-once across close and reopen: no event is applied twice or skipped', async () => {
     dir = tempDataDir();
-    log = openEventLog({ path: dir });
+    log = openLmdbEventLog({ path: dir });
     const first = await start();
     first.notify(await appendAccounts(log, bankHistory(100, 30)));
     await first.projection('balances').waitFor(1);
@@ -89,8 +89,8 @@ describe('projections', () => {
 
   it('gives the same view with 1 and with 2 partitions', async () => {
     dir = tempDataDir();
-    log = openEventLog({ path: dir });
-    const split = defineProjection({ name: 'balances-split', module: projectionModule('balances'), partitions: 2 });
+    log = openLmdbEventLog({ path: dir });
+    const split = defineProjection({ name: 'balances-split', module: balancesProjectionUrl(), partitions: 2 });
     const host = await start([balances, split]);
     host.notify(await appendAccounts(log, bankHistory(300, 10)));
     host.notify(await appendAccounts(log, bankHistory(300, 3)));
@@ -102,7 +102,7 @@ describe('projections', () => {
 
   it('rebuilds into a new generation that equals the live view, while readers keep the old one', async () => {
     dir = tempDataDir();
-    log = openEventLog({ path: dir });
+    log = openLmdbEventLog({ path: dir });
     const host = await start();
     host.notify(await appendAccounts(log, bankHistory(200, 25)));
     const view = host.projection('balances');
@@ -127,7 +127,7 @@ describe('projections', () => {
 
   it('runs init once per generation and counts a shared key exactly once across partitions', async () => {
     dir = tempDataDir();
-    log = openEventLog({ path: dir });
+    log = openLmdbEventLog({ path: dir });
     const host = await start();
     for (let round = 0; round < 5; round++) host.notify(await appendAccounts(log, bankHistory(200, 1, `r${round}`)));
     const count = host.projection('opened-count');
@@ -140,7 +140,7 @@ describe('projections', () => {
 
   it('counts every event once when partitions write keys that other partitions own', async () => {
     dir = tempDataDir();
-    log = openEventLog({ path: dir });
+    log = openLmdbEventLog({ path: dir });
     const peerCounts = defineProjection({ name: 'peer-counts', module: projectionModule('peer-counts'), partitions: 2 });
     const host = await start([peerCounts], 2);
     // a-1 and a-3 hash to partition 0, a-2 and b to partition 1: each partition's own keys
@@ -157,7 +157,7 @@ describe('projections', () => {
 
   it('names an unknown projection', async () => {
     dir = tempDataDir();
-    log = openEventLog({ path: dir });
+    log = openLmdbEventLog({ path: dir });
     const host = await start();
     const error = thrownBy(() => host.projection('nope'));
     expect(error).toBeInstanceOf(UnknownProjectionError);

@@ -3,13 +3,14 @@
 // including partitions that write each other's keys (their commits must detect the conflicts).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defineProjection, startProjections, type ProjectionHost } from '../../runtime/projection-pool.js';
+import { defineProjection, startProjections, type ProjectionHost } from '../../projections/projection-pool.js';
 import type { NewEvent } from '../../storage/event-log.js';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
-import * as balancesModule from '../fixtures/balances.projection.js';
+import { openLmdbEventLog } from '../../storage/lmdb-event-log.js';
+import * as balancesModule from '../../fixtures/balances.projection.js';
 import * as openedCountModule from '../fixtures/opened-count.projection.js';
 import * as peerCountsModule from '../fixtures/peer-counts.projection.js';
-import { appendAccounts, closed, deposited, foldView, opened, projectionModule, withdrawn, type AccountAppend } from '../fixtures/projection-kit.js';
+import { appendAccounts, foldView, projectionModule, type AccountAppend } from '../fixtures/projection-kit.js';
+import { balancesProjectionUrl, closed, deposited, opened, withdrawn } from '../../fixtures/bank-events.js';
 import { removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
 // Few accounts so that streams get long and interleave; ids include non-ASCII to exercise hashing and key order.
@@ -36,9 +37,9 @@ describe('projections (property)', () => {
     await fc.assert(
       fc.asyncProperty(history, async ({ groups, partitions, restartAfter }) => {
         const dir = tempDataDir();
-        const log = openEventLog({ path: dir });
+        const log = openLmdbEventLog({ path: dir });
         const projections = [
-          defineProjection({ name: 'balances', module: projectionModule('balances'), partitions }),
+          defineProjection({ name: 'balances', module: balancesProjectionUrl(), partitions }),
           defineProjection({ name: 'opened-count', module: projectionModule('opened-count'), partitions: 2, filter: { eventTypes: ['AccountOpened'] } }),
           defineProjection({ name: 'peer-counts', module: projectionModule('peer-counts'), partitions: 2 }),
         ];

@@ -2,10 +2,10 @@
 // returns and stores, idempotency, pipelining, state as of a version or time, reads,
 // subscriptions, snapshots, upcasters, passivation, close() draining, and metrics.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
+import { openLmdbEventLog } from '../../storage/lmdb-event-log.js';
 import type { StoredEvent } from '../../storage/event-log.js';
 import type { Runtime, RuntimeOptions } from '../../runtime/types.js';
-import { account } from '../fixtures/bank-account.js';
+import { account } from '../../fixtures/bank-account.js';
 import { accountV1, accountV2, accountWith, countingAccount, tallyingAccount } from '../fixtures/runtime-aggregates.js';
 import { RuntimeHarness, domainEvent, foldAccount } from '../fixtures/runtime-kit.js';
 
@@ -453,7 +453,7 @@ describe('snapshots', () => {
     const path = harness.dir();
     const definition = accountWith({ snapshotEvery: 5 });
     await write23(path);
-    const reader = openEventLog({ path, readOnly: true });
+    const reader = openLmdbEventLog({ path, readOnly: true });
     try {
       expect(reader.latestSnapshot({ type: 'account', id: 'a-1' })).toMatchObject({ version: 20, position: 20, fingerprint: definition.fingerprint });
     } finally {
@@ -478,7 +478,7 @@ describe('snapshots', () => {
     const definition = accountWith({ snapshotEvery: 5 });
     await write23(path);
     // Doctor the snapshot (same fingerprint): a rehydration that uses it shows the doctored balance.
-    const log = openEventLog({ path });
+    const log = openLmdbEventLog({ path });
     try {
       const stream = { type: 'account', id: 'a-1' };
       const snapshot = log.latestSnapshot(stream)!;
@@ -509,7 +509,7 @@ describe('snapshots', () => {
     await runtime.send('account', 'a-1', deposit(1));
     await vi.waitFor(() => expect(runtime.metrics().snapshotsWritten).toBe(1), SNAPSHOTS_WRITTEN);
     await harness.close(runtime);
-    const reader = openEventLog({ path, readOnly: true });
+    const reader = openLmdbEventLog({ path, readOnly: true });
     try {
       expect(reader.latestSnapshot({ type: 'account', id: 'a-1' })).toMatchObject({ version: 25, fingerprint: tallying.fingerprint });
     } finally {

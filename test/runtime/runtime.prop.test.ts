@@ -4,7 +4,8 @@
 import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyError, IllegalEventError } from '../../runtime/errors.js';
+import { ConcurrencyError } from '../../storage/errors.js';
+import { IllegalEventError } from '../../actors/errors.js';
 import { createRuntime } from '../../runtime/runtime.js';
 import type { Runtime, RuntimeOptions, SendOptions, SendResult } from '../../runtime/types.js';
 import { accountWith } from '../fixtures/runtime-aggregates.js';

@@ -2,8 +2,8 @@
 // merge them with the committed entries in LMDB key order, and a commit writes the changes and
 // the checkpoint together, or nothing when a read went stale under another partition's commit.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PartitionCache } from '../../runtime/partition-cache.js';
-import { ViewBatch, type ForeignWrites } from '../../runtime/view-batch.js';
+import { PartitionCache } from '../../projections/partition-cache.js';
+import { ViewBatch, type ForeignWrites } from '../../projections/view-batch.js';
 import { openViewStore, type ViewStore } from '../../storage/views.js';
 import { removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 

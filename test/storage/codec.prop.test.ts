@@ -4,8 +4,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventCodec, readPrev, type EventRecord } from '../../storage/codec.js';
-import type { EventLog, NewEvent, StreamRef } from '../../storage/event-log.js';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
+import type { NewEvent, StreamRef } from '../../storage/event-log.js';
+import { openLmdbEventLog, type LmdbEventLog } from '../../storage/lmdb-event-log.js';
 import { removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
 // Outside the identity, by msgpackr's design: -0 is written as the integer 0 (as in JSON); a
@@ -42,12 +42,12 @@ const metadata = fc.record(
 
 describe('codec round trip', () => {
   let path: string;
-  let log: EventLog;
+  let log: LmdbEventLog;
   const written: Array<{ stream: StreamRef; event: NewEvent }> = [];
 
   beforeAll(() => {
     path = tempDataDir();
-    log = openEventLog({ path });
+    log = openLmdbEventLog({ path });
   });
   afterAll(async () => {
     try {
@@ -91,7 +91,7 @@ describe('codec round trip', () => {
     // Shrinking, when a run fails, appends more than numRuns events: all of them are compared.
     expect(written.length).toBeGreaterThanOrEqual(300);
     await log.close();
-    const reader = openEventLog({ path, readOnly: true });
+    const reader = openLmdbEventLog({ path, readOnly: true });
     try {
       const read = [...reader.readAll()];
       expect(read.map((e) => [e.aggregateId, e.type, e.data, e.metadata])).toEqual(
@@ -99,7 +99,7 @@ describe('codec round trip', () => {
       );
     } finally {
       await reader.close();
-      log = openEventLog({ path });
+      log = openLmdbEventLog({ path });
     }
   });
 });

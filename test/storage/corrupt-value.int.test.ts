@@ -4,9 +4,9 @@
 import { open, type Database, type Key } from 'lmdb';
 import { pack } from 'msgpackr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CorruptDataError } from '../../runtime/errors.js';
+import { CorruptDataError } from '../../storage/errors.js';
 import type { EventLog, StoredEvent, StreamRef } from '../../storage/event-log.js';
-import { eventsPath, openEventLog } from '../../storage/lmdb-event-log.js';
+import { eventsPath, openLmdbEventLog } from '../../storage/lmdb-event-log.js';
 import { newEvent, removeDir, tempDataDir, thrownBy } from '../fixtures/storage-kit.js';
 import { HEADER_BYTES } from '../../storage/codec.js';
 
@@ -59,7 +59,7 @@ describe('a corrupt stored value', () => {
   beforeEach(async () => {
     path = tempDataDir();
     // Positions: a@1=1, a@2=2, b@1=3, b@2=4, a@3=5.
-    const log = openEventLog({ path });
+    const log = openLmdbEventLog({ path });
     await Promise.all(log.append([{ stream: a, expectedVersion: 0, events: [newEvent('Opened', { owner: 'ann' }), newEvent('Deposited', { amount: 5 })] }]));
     await Promise.all(log.append([{ stream: b, expectedVersion: 0, events: [newEvent('Opened', { owner: 'bob' }), newEvent('Deposited', { amount: 7 })] }]));
     await Promise.all(log.append([{ stream: a, expectedVersion: 2, events: [newEvent('Withdrawn', { amount: 2 })], commandId: 'c-1' }]));
@@ -87,7 +87,7 @@ describe('a corrupt stored value', () => {
     it(`${name}: eventAt, readAll and readStream throw CorruptDataError naming the position`, async () => {
       // b@2 at position 4 is the head of b, so every read of b starts there.
       await overwrite(path, 'log', 4, damage(await rawLogValue(path, 4)));
-      const log = openEventLog({ path, readOnly: true });
+      const log = openLmdbEventLog({ path, readOnly: true });
       try {
         expectCorrupt(() => log.eventAt(4), 'log position 4');
         const { read, error } = readAllUntilError(log);
@@ -113,7 +113,7 @@ describe('a corrupt stored value', () => {
     const value = await rawLogValue(path, 5);
     value.writeUIntBE(4, 0, 6);
     await overwrite(path, 'log', 5, value);
-    const log = openEventLog({ path });
+    const log = openLmdbEventLog({ path });
     try {
       expect(() => [...log.readStream(a)]).toThrow(CorruptDataError);
       expect(() => [...log.readStream(a)]).toThrow(/account\/a/);
@@ -129,7 +129,7 @@ describe('a corrupt stored value', () => {
     const value = await rawLogValue(path, 5);
     value.writeUIntBE(2 ** 40, 0, 6);
     await overwrite(path, 'log', 5, value);
-    const log = openEventLog({ path });
+    const log = openLmdbEventLog({ path });
     try {
       expectCorrupt(() => [...log.readStream(a)], 'log position 5');
     } finally {
@@ -144,7 +144,7 @@ describe('a corrupt stored value', () => {
   ] as const) {
     it(`a ${name} heads entry: streamVersion, streamHead, readStream and streams throw CorruptDataError`, async () => {
       await overwrite(path, 'heads', [a.type, a.id], bytes);
-      const log = openEventLog({ path, readOnly: true });
+      const log = openLmdbEventLog({ path, readOnly: true });
       try {
         expectCorrupt(() => log.streamVersion(a), 'head of account/a');
         expectCorrupt(() => log.streamHead(a), 'head of account/a');
@@ -161,7 +161,7 @@ describe('a corrupt stored value', () => {
 
   it('a corrupt heads entry makes a writing append fail before anything is written', async () => {
     await overwrite(path, 'heads', [a.type, a.id], pack('not a head'));
-    const log = openEventLog({ path });
+    const log = openLmdbEventLog({ path });
     try {
       expectCorrupt(() => log.stage({ stream: a, expectedVersion: 3, events: [newEvent('Deposited', { amount: 1 })] }), 'head of account/a');
       await log.append([{ stream: b, expectedVersion: 2, events: [newEvent('Deposited', { amount: 1 })] }])[0];
@@ -178,7 +178,7 @@ describe('a corrupt stored value', () => {
   ] as const) {
     it(`a ledger entry ${name}: commandResult throws CorruptDataError naming ${key}`, async () => {
       await overwrite(path, 'ledger', [a.type, a.id, 'c-1'], bytes);
-      const log = openEventLog({ path, readOnly: true });
+      const log = openLmdbEventLog({ path, readOnly: true });
       try {
         expectCorrupt(() => log.commandResult(a, 'c-1'), key);
       } finally {
@@ -193,7 +193,7 @@ describe('a corrupt stored value', () => {
   ] as const) {
     it(`a snapshot ${name}: latestSnapshot throws CorruptDataError naming the stream`, async () => {
       await overwrite(path, 'snapshots', [a.type, a.id], bytes);
-      const log = openEventLog({ path, readOnly: true });
+      const log = openLmdbEventLog({ path, readOnly: true });
       try {
         expectCorrupt(() => log.latestSnapshot(a), 'snapshot of account/a');
         expect([...log.readStream(a)]).toEqual([written[0], written[1], written[4]]);

@@ -5,15 +5,15 @@
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
-import type { EventLog, StoredEvent } from '../../storage/event-log.js';
+import { openLmdbEventLog, type LmdbEventLog } from '../../storage/lmdb-event-log.js';
+import type { StoredEvent } from '../../storage/event-log.js';
 import type { CrashAck } from '../fixtures/storage-crash-appender.js';
 import { compiledFixture, runFixture } from '../fixtures/child-fixture.js';
 import { removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
 const ROUNDS = 5;
 
-function verify(log: EventLog, acks: readonly CrashAck[], context: string): { events: number; streams: number } {
+function verify(log: LmdbEventLog, acks: readonly CrashAck[], context: string): { events: number; streams: number } {
   const all = [...log.readAll()];
   const head = log.headPosition();
   expect(all.length, `${context}: readAll returns 1..head`).toBe(head);
@@ -79,7 +79,7 @@ describe('event log after SIGKILL', () => {
       expect(printed.length, context).toBeGreaterThanOrEqual(killAfter);
       acks.push(...printed);
 
-      const log = openEventLog({ path });
+      const log = openLmdbEventLog({ path });
       try {
         const seen = verify(log, acks, context);
         expect(seen.events, context).toBeGreaterThanOrEqual(acks.reduce((sum, ack) => sum + ack.positions.length, 0));
@@ -103,7 +103,7 @@ describe('event log after SIGKILL', () => {
       }
       const acks = child.lines.map((line) => JSON.parse(line) as CrashAck);
       // The writer opens first: lmdb-js keeps the flags of the first open of a path in a process.
-      const log = openEventLog({ path: dir });
+      const log = openLmdbEventLog({ path: dir });
       try {
         const env = open({ path: join(dir, 'events'), readOnly: true });
         const written = env.openDB('heads', {}).getKeysCount();

@@ -4,9 +4,9 @@
 // list and the ledger equal the model's.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyError } from '../../runtime/errors.js';
-import type { AppendResult, EventLog, StoredEvent, StreamAppend, StreamRef } from '../../storage/event-log.js';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
+import { ConcurrencyError } from '../../storage/errors.js';
+import type { AppendResult, StoredEvent, StreamAppend, StreamRef } from '../../storage/event-log.js';
+import { openLmdbEventLog, type LmdbEventLog } from '../../storage/lmdb-event-log.js';
 import { newEvent, removeDir, storedEvent, tempDataDir } from '../fixtures/storage-kit.js';
 
 const STREAMS: readonly StreamRef[] = [
@@ -50,7 +50,7 @@ class Model {
 
 type Outcome = { readonly ok: AppendResult } | { readonly expected: number; readonly actual: number };
 
-function expectMatchesModel(log: EventLog, model: Model): void {
+function expectMatchesModel(log: LmdbEventLog, model: Model): void {
   expect([...log.readAll()]).toEqual(model.log);
   expect(log.headPosition()).toBe(model.log.length);
   expect([...log.readAll({ fromPosition: 2, limit: 3 })]).toEqual(model.log.slice(1, 4));
@@ -71,7 +71,7 @@ function expectMatchesModel(log: EventLog, model: Model): void {
   for (const { stream, commandId } of model.refused) expect(log.commandResult(stream, commandId)).toBeUndefined();
 }
 
-async function runBatch(log: EventLog, model: Model, batch: Extract<Step, { kind: 'batch' }>, counter: { n: number }): Promise<void> {
+async function runBatch(log: LmdbEventLog, model: Model, batch: Extract<Step, { kind: 'batch' }>, counter: { n: number }): Promise<void> {
   const appends: StreamAppend[] = [];
   const predicted: Outcome[] = [];
   // Staged-but-uncommitted appends count: predict in issue order against the evolving model.
@@ -122,21 +122,21 @@ describe('event log against an in-memory model', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
         const path = tempDataDir();
-        let log = openEventLog({ path });
+        let log = openLmdbEventLog({ path });
         try {
           const model = new Model();
           const counter = { n: 0 };
           for (const current of steps) {
             if (current.kind === 'reopen') {
               await log.close();
-              log = openEventLog({ path });
+              log = openLmdbEventLog({ path });
             } else {
               await runBatch(log, model, current, counter);
             }
             expectMatchesModel(log, model);
           }
           await log.close();
-          log = openEventLog({ path });
+          log = openLmdbEventLog({ path });
           expectMatchesModel(log, model);
         } finally {
           await log.close().finally(() => removeDir(path));

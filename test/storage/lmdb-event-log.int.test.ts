@@ -6,11 +6,13 @@ import { open } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConcurrencyError, EncodingError, PersistenceError, SizeLimitError } from '../../runtime/errors.js';
-import type { AppendResult, EventLog, NewEvent, StoredEvent, StreamRef } from '../../storage/event-log.js';
-import { openEventLog, type EventLogOptions } from '../../storage/lmdb-event-log.js';
+import {
+  ConcurrencyError, EncodingError, NotADataDirectoryError, PersistenceError, ReadOnlyStorageError, SizeLimitError,
+} from '../../storage/errors.js';
+import type { AppendResult, NewEvent, StoredEvent, StreamRef } from '../../storage/event-log.js';
+import { openLmdbEventLog, type EventLogOptions, type LmdbEventLog, type LogSeams } from '../../storage/lmdb-event-log.js';
 import { newEvent, rejectionOf, removeDir, storedEvent, tempDataDir, thrownBy } from '../fixtures/storage-kit.js';
-import { partitionOf } from '../../runtime/partition.js';
+import { partitionOf } from '../../projections/partition.js';
 
 const a1: StreamRef = { type: 'account', id: 'a-1' };
 const a2: StreamRef = { type: 'account', id: 'a-2' };
@@ -18,14 +20,14 @@ const u1: StreamRef = { type: 'user', id: 'u-1' };
 
 describe('LMDB event log', () => {
   let path: string;
-  const logs: EventLog[] = [];
+  const logs: LmdbEventLog[] = [];
 
-  const openLog = (options: Partial<EventLogOptions> = {}): EventLog => {
-    const log = openEventLog({ path, ...options });
+  const openLog = (options: Partial<EventLogOptions & LogSeams> = {}): LmdbEventLog => {
+    const log = openLmdbEventLog({ path, ...options });
     logs.push(log);
     return log;
   };
-  const reopen = async (log: EventLog, options: Partial<EventLogOptions> = {}): Promise<EventLog> => {
+  const reopen = async (log: LmdbEventLog, options: Partial<EventLogOptions & LogSeams> = {}): Promise<LmdbEventLog> => {
     await log.close();
     return openLog(options);
   };
@@ -53,7 +55,7 @@ describe('LMDB event log', () => {
       storedEvent(a2, 1, 4, openedB), storedEvent(a1, 3, 5, withdrawn),
     ] as const;
 
-    async function seed(log: EventLog): Promise<AppendResult[]> {
+    async function seed(log: LmdbEventLog): Promise<AppendResult[]> {
       const first = await Promise.all(log.append([
         { stream: a1, expectedVersion: 0, events: [opened, deposited], commandId: 'c-1' },
         { stream: u1, expectedVersion: 0, events: [registered] },
@@ -291,7 +293,7 @@ describe('LMDB event log', () => {
         // Later appends continue the numbering with no hole.
         const next = await log.append([{ stream: a1, expectedVersion: 1, events: [newEvent('Deposited', { amount: 3 })] }])[0];
         expect([next?.version, next?.position]).toEqual([2, 3]);
-        const check = (current: EventLog) => expect([...current.readAll()].map((event) => [event.position, event.aggregateId, event.version, event.type, event.data])).toEqual([
+        const check = (current: LmdbEventLog) => expect([...current.readAll()].map((event) => [event.position, event.aggregateId, event.version, event.type, event.data])).toEqual([
           [1, 'a-1', 1, 'Opened', { owner: 'ann' }],
           [2, 'a-2', 1, 'Opened', { owner: 'bob' }],
           [3, 'a-1', 2, 'Deposited', { amount: 3 }],
@@ -396,7 +398,7 @@ describe('LMDB event log', () => {
       await log.append([{ stream: a2, expectedVersion: 0, events: [newEvent('Opened', {})] }])[0];
       const nothing = await log.append([{ stream: a1, expectedVersion: 1, events: [], commandId: 'c-2' }])[0];
       expect(nothing).toEqual({ version: 1, position: 2, events: [] });
-      const check = (current: EventLog) => {
+      const check = (current: LmdbEventLog) => {
         expect(current.commandResult(a1, 'c-1')?.result.position).toBe(1);
         expect(current.commandResult(a1, 'c-2')?.result).toEqual({ version: 1, position: 2, events: [] });
         expect(current.commandResult(a2, 'c-1')).toBeUndefined();
@@ -418,7 +420,7 @@ describe('LMDB event log', () => {
       await log.putSnapshot(a1, first);
       expect(log.latestSnapshot(a1)).toEqual(first);
       await Promise.all([log.putSnapshot(a1, second), log.putSnapshot(a2, other)]);
-      const check = (current: EventLog) => {
+      const check = (current: LmdbEventLog) => {
         expect(current.latestSnapshot(a1)).toEqual(second);
         expect(current.latestSnapshot(a2)).toEqual(other);
         expect(current.latestSnapshot(u1)).toBeUndefined();
@@ -490,22 +492,24 @@ describe('LMDB event log', () => {
         await rejectionOf(reader.append([append])[0]!),
         thrownBy(() => reader.putSnapshot(a1, { version: 1, position: 1, fingerprint: 'f', state: {} })),
       ]) {
-        expect(error).toBeInstanceOf(TypeError);
-        expect((error as Error).message).toBe(message);
+        expect(error).toBeInstanceOf(ReadOnlyStorageError);
+        expect((error as ReadOnlyStorageError).code).toBe('ERR_READ_ONLY');
+        expect((error as Error).message).toContain(message);
       }
       expect(reader.headPosition()).toBe(0);
     });
 
     it('throw on a directory that is not a rehydra data directory', async () => {
-      expect(() => openEventLog({ path, readOnly: true })).toThrow(`${path} is not a rehydra data directory`);
-      expect(() => openEventLog({ path: join(path, 'missing'), readOnly: true })).toThrow('is not a rehydra data directory');
+      expect(() => openLmdbEventLog({ path, readOnly: true })).toThrow(NotADataDirectoryError);
+      expect(() => openLmdbEventLog({ path, readOnly: true })).toThrow(`${path} is not a rehydra data directory`);
+      expect(() => openLmdbEventLog({ path: join(path, 'missing'), readOnly: true })).toThrow('is not a rehydra data directory');
       mkdirSync(join(path, 'events'));
-      expect(() => openEventLog({ path, readOnly: true })).toThrow(`${path} is not a rehydra data directory`);
+      expect(() => openLmdbEventLog({ path, readOnly: true })).toThrow(`${path} is not a rehydra data directory`);
       // Another program's LMDB environment where the events should be.
       const foreign = open({ path: join(path, 'events'), maxDbs: 8 });
       await foreign.openDB('things', {}).put('hello', 'world');
       await foreign.close();
-      expect(() => openEventLog({ path, readOnly: true })).toThrow(`${path} is not a rehydra data directory`);
+      expect(() => openLmdbEventLog({ path, readOnly: true })).toThrow(`${path} is not a rehydra data directory`);
     });
   });
 

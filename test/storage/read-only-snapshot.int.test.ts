@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
+import { openLmdbEventLog } from '../../storage/lmdb-event-log.js';
 import { compiledFixture } from '../fixtures/child-fixture.js';
 import { newEvent, removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
@@ -15,7 +15,7 @@ afterEach(() => removeDir(dir));
 describe('read-only event log', () => {
   it('sees commits made while its thread never yielded', async () => {
     dir = tempDataDir();
-    const log = openEventLog({ path: dir });
+    const log = openLmdbEventLog({ path: dir });
     const stream = { type: 'account', id: 'a-1' };
     await Promise.all(log.append([{ stream, expectedVersion: 0, events: [newEvent('AccountOpened', { owner: 'ann', initial: 1 })] }]));
     const signal = new SharedArrayBuffer(4);

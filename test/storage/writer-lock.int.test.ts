@@ -5,9 +5,8 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { StorageLockedError } from '../../runtime/errors.js';
-import type { EventLog } from '../../storage/event-log.js';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
+import { StorageLockedError } from '../../storage/errors.js';
+import { openLmdbEventLog, type LmdbEventLog } from '../../storage/lmdb-event-log.js';
 import { compiledFixture, runFixture } from '../fixtures/child-fixture.js';
 import { newEvent, removeDir, tempDataDir, thrownBy } from '../fixtures/storage-kit.js';
 
@@ -23,7 +22,7 @@ function expectLocked(open: () => unknown, path: string, ownerPid: number): void
   expect(error.message).toContain(`${path} is already open for writing by process ${ownerPid}`);
 }
 
-async function appendOne(log: EventLog, amount: number): Promise<number> {
+async function appendOne(log: LmdbEventLog, amount: number): Promise<number> {
   const result = await log.append([{ stream, expectedVersion: log.streamVersion(stream), events: [newEvent('Deposited', { amount })] }])[0]!;
   return result.position;
 }
@@ -38,7 +37,7 @@ async function deadPid(): Promise<number> {
 describe('writer lock', () => {
   let path: string;
   let script: string;
-  const opened: EventLog[] = [];
+  const opened: LmdbEventLog[] = [];
 
   beforeAll(() => {
     script = compiledFixture('storage-lock-holder');
@@ -54,22 +53,22 @@ describe('writer lock', () => {
     }
   });
 
-  const openTracked = (options: Parameters<typeof openEventLog>[0]) => {
-    const log = openEventLog(options);
+  const openTracked = (options: Parameters<typeof openLmdbEventLog>[0]) => {
+    const log = openLmdbEventLog(options);
     opened.push(log);
     return log;
   };
 
   it('refuses a second writing open in the same process, naming the path and this pid', async () => {
     const first = openTracked({ path });
-    expectLocked(() => openEventLog({ path }), path, process.pid);
+    expectLocked(() => openLmdbEventLog({ path }), path, process.pid);
     // The refused open took nothing from the first writer.
     expect(await appendOne(first, 1)).toBe(1);
-    expectLocked(() => openEventLog({ path }), path, process.pid);
+    expectLocked(() => openLmdbEventLog({ path }), path, process.pid);
   });
 
   it('is released on close: the next open writes on from the same head', async () => {
-    const first = openEventLog({ path });
+    const first = openLmdbEventLog({ path });
     await appendOne(first, 1);
     await first.close();
     const second = openTracked({ path });
@@ -91,10 +90,10 @@ describe('writer lock', () => {
     try {
       const [ready] = await holder.waitForLines(1);
       expect(ready).toBe(`ready ${holder.child.pid}`);
-      expectLocked(() => openEventLog({ path }), path, holder.child.pid!);
+      expectLocked(() => openLmdbEventLog({ path }), path, holder.child.pid!);
 
       // Inspection is allowed while the other process writes, and sees its durable event.
-      const reader = openEventLog({ path, readOnly: true });
+      const reader = openLmdbEventLog({ path, readOnly: true });
       expect([...reader.readAll()].map((e) => [e.aggregateId, e.data])).toEqual([[`holder-${holder.child.pid}`, { pid: holder.child.pid }]]);
       // Closed before this process opens for writing: lmdb-js shares one environment per path
       // within a process, with the flags of whoever opened it first.
@@ -125,7 +124,7 @@ describe('writer lock', () => {
   });
 
   it('lets another process write once this one closed', async () => {
-    const writer = openEventLog({ path });
+    const writer = openLmdbEventLog({ path });
     await appendOne(writer, 1);
     await writer.close();
     const attempt = runFixture(script, ['try', path]);
@@ -139,7 +138,7 @@ describe('writer lock', () => {
     writeFileSync(join(path, 'rehydra.writer.lock'), JSON.stringify({ pid, started: '1' }));
     const log = openTracked({ path });
     expect(await appendOne(log, 1)).toBe(1);
-    expectLocked(() => openEventLog({ path }), path, process.pid);
+    expectLocked(() => openLmdbEventLog({ path }), path, process.pid);
   });
 
   it('takes over a lock file whose pid is alive but was reused by another process', async () => {

@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import type { AggregateDefinition, Command, DomainEvent } from '../../actors/define-aggregate.js';
 import { createRuntime } from '../../runtime/runtime.js';
 import type { AggregateState, Runtime, SendOptions } from '../../runtime/types.js';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
+import { openLmdbEventLog } from '../../storage/lmdb-event-log.js';
 import { domainEvent, tempDataDir } from '../fixtures/runtime-kit.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -64,7 +64,7 @@ export class Scenario {
     const type = this.definition.type;
     try {
       if (this.given.length > 0) {
-        const log = openEventLog({ path });
+        const log = openLmdbEventLog({ path });
         try {
           const events = this.given.map(({ type: eventType, ...data }) => ({ type: eventType, data, metadata: { timestamp: Date.now() } }));
           await log.stage({ stream: { type, id: this.id }, expectedVersion: 0, events }).durable;

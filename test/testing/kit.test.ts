@@ -5,9 +5,10 @@
 import { AssertionError } from 'node:assert';
 import { describe, expect, it } from 'vitest';
 import { defineAggregate } from '../../actors/define-aggregate.js';
-import { EncodingError, IllegalEventError, RehydraError, UnknownCommandError } from '../../runtime/errors.js';
-import { given } from '../../runtime/testing.js';
-import { account, accountMachine } from '../fixtures/bank-account.js';
+import { EncodingError, RehydraError } from '../../storage/errors.js';
+import { IllegalEventError, UnknownCommandError } from '../../actors/errors.js';
+import { given } from '../../testing/index.js';
+import { account, accountMachine } from '../../fixtures/bank-account.js';
 
 const opened = (initial: number) => ({ type: 'AccountOpened', owner: 'ann', initial });
 const deposited = (amount: number) => ({ type: 'MoneyDeposited', amount });

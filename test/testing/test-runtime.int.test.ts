@@ -1,8 +1,9 @@
 // createTestRuntime on real LMDB: a restart keeps what was acknowledged, dispose removes the folder.
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestRuntime, type TestRuntime } from '../../runtime/testing.js';
-import { account } from '../fixtures/bank-account.js';
+import { RuntimeClosedError } from '../../storage/errors.js';
+import { createTestRuntime, type TestRuntime } from '../../testing/index.js';
+import { account } from '../../fixtures/bank-account.js';
 
 const opened: TestRuntime[] = [];
 
@@ -31,7 +32,8 @@ describe('createTestRuntime', () => {
     await test.dispose();
     await test.dispose();
     expect(existsSync(test.path)).toBe(false);
-    await expect(test.restart()).rejects.toThrow('cannot restart after dispose()');
+    await expect(test.restart()).rejects.toThrow(RuntimeClosedError);
+    await expect(test.restart()).rejects.toThrow('restart() after dispose()');
   });
 
   it('two test runtimes get two folders', async () => {

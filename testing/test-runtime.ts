@@ -4,8 +4,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRuntime } from './runtime.js';
-import type { Runtime, RuntimeOptions } from './types.js';
+import { RuntimeClosedError } from '../storage/errors.js';
+import { createRuntime } from '../runtime/runtime.js';
+import type { Runtime, RuntimeOptions } from '../runtime/types.js';
 
 /** Options of `createTestRuntime`: those of `createRuntime` without `path` (a temp folder is made). */
 export type TestRuntimeOptions = Omit<RuntimeOptions, 'path'>;
@@ -45,7 +46,7 @@ export async function createTestRuntime(options: TestRuntimeOptions): Promise<Te
     },
     path,
     async restart() {
-      if (disposed) throw new Error(`createTestRuntime: cannot restart after dispose() (${path})`);
+      if (disposed) throw new RuntimeClosedError(`createTestRuntime: restart() after dispose() (${path})`);
       await runtime.close();
       runtime = await createRuntime({ ...options, path });
       return runtime;

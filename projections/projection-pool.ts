@@ -5,13 +5,13 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { openViewStore } from '../storage/views.js';
 import { UnknownProjectionError } from './errors.js';
-import type { ProjectionDefinition } from './projection-definition.js';
-import type { ProjectionContext } from './projection-generation.js';
-import { HostSignals } from './projection-signals.js';
-import { PROGRESS, type ApplyResult, type ProjectionTask } from './projection-worker.js';
-import { ProjectionController, type Projection, type ProjectionStatus } from './projection.js';
+import type { ProjectionDefinition } from './define-projection.js';
+import type { ProjectionContext } from './generation.js';
+import { HostSignals } from './signals.js';
+import { PROGRESS, type ApplyResult, type ProjectionTask } from './worker.js';
+import { ProjectionController, type Projection, type ProjectionStatus } from './projection-controller.js';
 
-export { defineProjection } from './projection-definition.js';
+export { defineProjection } from './define-projection.js';
 
 /** Options of `startProjections`. */
 export interface ProjectionHostOptions {
@@ -152,6 +152,6 @@ function checkOptions(options: ProjectionHostOptions, workers: number): void {
 /** piscina needs JavaScript: from dist/ the worker is a sibling; from sources (vitest) it is the built copy. */
 function workerFile(): URL {
   return import.meta.url.endsWith('.ts')
-    ? new URL('../dist/runtime/projection-worker.js', import.meta.url)
-    : new URL('./projection-worker.js', import.meta.url);
+    ? new URL('../dist/projections/worker.js', import.meta.url)
+    : new URL('./worker.js', import.meta.url);
 }

@@ -2,7 +2,7 @@
 // `type` among the module's exports, so the CLI needs no convention on export names.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AggregateDefinition } from '../../actors/define-aggregate.js';
+import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import { UsageError } from './usage.js';
 
 function isDefinition(value: unknown): value is AggregateDefinition {

@@ -1,18 +1,19 @@
 // Aggregate specs without a disk: given/when/then over one in-memory actor of the definition.
-// The kit decides a command exactly as the runtime does (handler, one applyEvent per event,
-// IllegalEventError/ApplyError/EncodingError), and every given event, produced event and the
+// The kit decides a command with the runtime's own decide() and replays the given events with its
+// own replay() (so the same refusals and upcasts apply), and every given event, produced event and the
 // persisted snapshot round-trips through the real event codec, so what the runtime could not
 // store fails here too. Assertions throw node:assert's AssertionError: any test runner shows them.
 import { AssertionError, deepStrictEqual } from 'node:assert';
 import type { AnyActor } from 'xstate';
-import { ApplyError, EncodingError, IllegalEventError, InvalidCommandError, UnknownCommandError } from '../runtime/errors.js';
-import type { AggregateState } from '../runtime/types.js';
+import { decide } from '../actors/decide.js';
+import type { AggregateDefinition, Command, DomainEvent } from '../actors/define-aggregate.js';
+import { ReplayError } from '../actors/errors.js';
+import { replay, startActor } from '../actors/replay.js';
+import type { AggregateState } from '../actors/types.js';
 import { createEventCodec, type EventCodec, type StructureStore } from '../storage/codec.js';
+import { EncodingError } from '../storage/errors.js';
 import type { StoredEvent } from '../storage/event-log.js';
-import { applyEvent, failureOf } from './apply-event.js';
-import type { AggregateDefinition, Command, DomainEvent } from './define-aggregate.js';
-import { startActor } from './replay.js';
-import { toDomainEvent, upcast } from './upcast.js';
+import { streamName, type StreamRef } from '../storage/keys.js';
 
 /** An error class that `thenRejects` can check with `instanceof`. */
 export type ErrorClass = abstract new (...args: never[]) => Error;
@@ -40,6 +41,7 @@ interface Outcome {
 
 /** One scenario; the `then*` methods run it synchronously and throw an AssertionError on mismatch. */
 export class AggregateSpec {
+  private readonly ref: StreamRef;
   private readonly stream: string;
 
   constructor(
@@ -47,7 +49,8 @@ export class AggregateSpec {
     private readonly given: readonly DomainEvent[],
     private readonly command: Command,
   ) {
-    this.stream = `${definition.type}/${SPEC_ID}`;
+    this.ref = { type: definition.type, id: SPEC_ID };
+    this.stream = streamName(this.ref);
   }
 
   /** The command is accepted and produces exactly `expected` (type and data, deep-equal, in order). */
@@ -116,47 +119,31 @@ export class AggregateSpec {
     }
   }
 
-  /** The given events, encoded, decoded and upcast like a replay; each must be accepted. */
+  /** The given events, encoded and decoded like stored ones, replayed; each must be accepted. */
   private replayGiven(): AnyActor {
     const codec = this.newCodec();
     const actor = startActor(this.definition);
-    this.given.forEach((event, index) => {
-      const { type, ...data } = event;
+    const stored = this.given.map(({ type, ...data }, index): StoredEvent => {
       const version = index + 1;
-      const stored: StoredEvent = {
+      return {
         position: version, aggregateType: this.definition.type, aggregateId: SPEC_ID, version, type,
         data: this.roundTrip(codec, version, type, data), metadata: { timestamp: 0 },
       };
-      const domain = toDomainEvent(upcast(this.definition, stored));
-      const state = JSON.stringify(actor.getSnapshot().value);
-      const outcome = applyEvent(actor, domain);
-      if (outcome === 'applied') return;
-      actor.stop();
-      const reason = outcome === 'rejected' ? `is not accepted in state ${state}` : `made an action throw: ${describeError(failureOf(actor))}`;
-      throw new Error(`given event #${version} "${type}" of ${this.stream} ${reason}: the given history must be one the aggregate accepts`);
     });
+    try {
+      replay(this.definition, actor, stored);
+    } catch (error) {
+      if (!(error instanceof ReplayError)) throw error;
+      const cause = error.cause;
+      const reason = cause === undefined ? `is not accepted in state ${JSON.stringify(error.state)}` : `made an action throw: ${describeError(cause)}`;
+      throw new Error(`given event #${error.version} "${error.eventType}" of ${this.stream} ${reason}: the given history must be one the aggregate accepts`);
+    }
     return actor;
   }
 
-  /** Decides, applies and encodes the command's events in the runtime's order. */
+  /** Decides the command as the runtime does, then encodes its events as the log would. */
   private run(actor: AnyActor, codec: EventCodec): Outcome {
-    const { type } = this.command;
-    const handler = Object.hasOwn(this.definition.commands, type) ? this.definition.commands[type] : undefined;
-    if (!handler) throw new UnknownCommandError(this.definition.type, type, Object.keys(this.definition.commands));
-    const output = handler(this.command, actor.getSnapshot());
-    const produced = output === undefined ? [] : Array.isArray(output) ? (output as unknown[]) : [output];
-    for (const event of produced) {
-      if (typeof event !== 'object' || event === null || typeof (event as DomainEvent).type !== 'string') {
-        throw new InvalidCommandError(this.stream, `handler "${type}" must return events ({ type: string, ... }), an array of them, or nothing`);
-      }
-    }
-    const events = produced as DomainEvent[];
-    for (const event of events) {
-      const state = actor.getSnapshot().value;
-      const outcome = applyEvent(actor, event);
-      if (outcome === 'rejected') throw new IllegalEventError(this.stream, event.type, state);
-      if (outcome === 'failed') throw new ApplyError(this.stream, event.type, failureOf(actor));
-    }
+    const events = decide(this.definition, this.ref, actor, this.command);
     const version = this.given.length + events.length;
     const decoded = events.map(({ type: eventType, ...data }, i) => ({
       type: eventType, ...this.roundTrip(codec, this.given.length + i + 1, eventType, data),

@@ -3,7 +3,7 @@
 // back through, until the worker commits them with the checkpoint in one short transaction.
 import { checkViewKey, decodeValue, encodeValue, type ViewEntry, type ViewRange, type ViewStore } from '../storage/views.js';
 import type { PartitionCache } from './partition-cache.js';
-import type { ProjectionView } from './projection-definition.js';
+import type { ProjectionView } from './define-projection.js';
 
 /** How a partitioned generation tells its partitions that one of them writes keys it does not own. */
 export interface ForeignWrites {

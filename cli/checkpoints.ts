@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type Key } from 'lmdb';
-import { viewsPath } from '../../storage/views.js';
+import { viewsPath } from '../storage/views.js';
 
 /** One projection's active generation and the last position each partition applied. */
 export interface StoredCheckpoints {

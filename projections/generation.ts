@@ -2,9 +2,9 @@
 // per partition; a partition stopped by an error gets no task until resumed; a worker that keeps
 // dying at the same checkpoint stops its partition instead of being respawned forever.
 import type { ViewStore } from '../storage/views.js';
-import type { ProjectionDefinition } from './projection-definition.js';
-import { GenerationSignals } from './projection-signals.js';
-import type { ApplyResult, ProjectionTask } from './projection-worker.js';
+import type { ProjectionDefinition } from './define-projection.js';
+import { GenerationSignals } from './signals.js';
+import type { ApplyResult, ProjectionTask } from './worker.js';
 
 /** Why a partition stopped: the handler's message and the position it failed at. */
 export interface PartitionError {

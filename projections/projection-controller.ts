@@ -2,12 +2,13 @@
 // rebuild replaces in one write once the new one has caught up (never a half-built view); and
 // waitFor resolves only after the main thread's read snapshot includes the awaited position.
 import { checkViewKey, decodeValue, type ActiveGeneration, type ViewEntry, type ViewRange } from '../storage/views.js';
-import { ProjectionFailedError, ProjectionTimeoutError, RuntimeClosedError } from './errors.js';
+import { RuntimeClosedError } from '../storage/errors.js';
+import { ProjectionFailedError, ProjectionTimeoutError } from './errors.js';
 import { PositionWaiters, type WaitOutcome } from './position-waiters.js';
-import type { ProjectionDefinition } from './projection-definition.js';
-import { Generation, type PartitionError, type ProjectionContext } from './projection-generation.js';
+import type { ProjectionDefinition } from './define-projection.js';
+import { Generation, type PartitionError, type ProjectionContext } from './generation.js';
 
-export type { PartitionError } from './projection-generation.js';
+export type { PartitionError } from './generation.js';
 
 /** One partition's progress. */
 export interface PartitionStatus {

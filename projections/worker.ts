@@ -2,13 +2,13 @@
 // the events environment (read-only, by position range) and committing each batch's view changes
 // with its checkpoint in one transaction. Owns: the checkpoint moves only over committed effects.
 import { parentPort } from 'node:worker_threads';
-import type { EventLog, StoredEvent } from '../storage/event-log.js';
+import type { LogReader, StoredEvent } from '../storage/event-log.js';
 import { openEventLog } from '../storage/lmdb-event-log.js';
 import { openViewStore, type ViewStore } from '../storage/views.js';
 import { PartitionCache } from './partition-cache.js';
 import { partitionOf } from './partition.js';
-import { eventFilter, type ProjectionFilter, type ProjectionModule } from './projection-definition.js';
-import { PartitionSignals } from './projection-signals.js';
+import { eventFilter, type ProjectionFilter, type ProjectionModule } from './define-projection.js';
+import { PartitionSignals } from './signals.js';
 import { ViewBatch } from './view-batch.js';
 
 /** Apply partition `partition` of `generation` from its checkpoint, following the shared head. */
@@ -56,7 +56,7 @@ const LINGER_MS = 5;
 /** Conflicts are transient (each one means another partition committed); this many in a row is a bug. */
 const MAX_CONFLICTS = 1_000;
 
-const logs = new Map<string, EventLog>();
+const logs = new Map<string, LogReader>();
 const stores = new Map<string, ViewStore>();
 const modules = new Map<string, Promise<ProjectionModule>>();
 
@@ -205,7 +205,7 @@ function load(href: string): Promise<ProjectionModule> {
   return module;
 }
 
-function eventLog(path: string): EventLog {
+function eventLog(path: string): LogReader {
   let log = logs.get(path);
   if (!log) logs.set(path, (log = openEventLog({ path, readOnly: true })));
   return log;

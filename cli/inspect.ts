@@ -1,9 +1,9 @@
 // The inspect commands as plain data, shared by the human and the --json output. Owns: the
 // event log is opened read-only (never taking the writer lock) and always closed again.
 import { existsSync, statSync } from 'node:fs';
-import { rehydrate } from '../../actors/replay.js';
-import type { EventLog, StoredEvent, StoredSnapshot, StreamHead } from '../../storage/event-log.js';
-import { openEventLog } from '../../storage/lmdb-event-log.js';
+import { rehydrate } from '../actors/replay.js';
+import type { EventLog, StoredEvent, StoredSnapshot, StreamHead } from '../storage/event-log.js';
+import { openEventLog } from '../storage/lmdb-event-log.js';
 import type { Invocation } from './args.js';
 import { readCheckpoints } from './checkpoints.js';
 import { loadAggregate } from './load-aggregate.js';

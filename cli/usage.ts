@@ -1,6 +1,6 @@
 // The CLI's contract with its caller: the usage text and the one error class for a bad command
 // line. A usage error exits 1 with its message on stderr, like every other failure.
-import { RehydraError } from '../errors.js';
+import { RehydraError } from '../storage/errors.js';
 
 /** The `--help` text of `rehydra`. */
 export const USAGE = `Usage: rehydra inspect <path> <command> [options]

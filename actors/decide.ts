@@ -1,0 +1,36 @@
+// Deciding a command, the one place it is written: the handler runs against the actor's current
+// snapshot, its output must be domain events, and each event is sent to the live actor in turn,
+// which is both the statechart's legality check and the apply (one transition per event). A
+// refusal is a typed error; the actor has moved (and must be rebuilt) iff its snapshot changed.
+import type { AnyActor } from 'xstate';
+import { streamName, type StreamRef } from '../storage/keys.js';
+import { applyEvent, failureOf } from './apply-event.js';
+import type { AggregateDefinition, Command, DomainEvent } from './define-aggregate.js';
+import { ApplyError, IllegalEventError, InvalidCommandError, UnknownCommandError } from './errors.js';
+
+function toEvents(stream: StreamRef, commandType: string, output: unknown): DomainEvent[] {
+  const events = output === undefined ? [] : Array.isArray(output) ? output : [output];
+  for (const event of events) {
+    if (typeof event !== 'object' || event === null || typeof (event as DomainEvent).type !== 'string') {
+      throw new InvalidCommandError(streamName(stream), `handler "${commandType}" must return events ({ type: string, ... }), an array of them, or nothing`);
+    }
+  }
+  return events as DomainEvent[];
+}
+
+/**
+ * Runs `command`'s handler on `actor` and applies the events it returns; returns them, or throws
+ * UnknownCommandError, the handler's own error, InvalidCommandError, IllegalEventError or ApplyError.
+ */
+export function decide(definition: AggregateDefinition, stream: StreamRef, actor: AnyActor, command: Command): DomainEvent[] {
+  const handler = Object.hasOwn(definition.commands, command.type) ? definition.commands[command.type] : undefined;
+  if (!handler) throw new UnknownCommandError(definition.type, command.type, Object.keys(definition.commands));
+  const events = toEvents(stream, command.type, handler(command, actor.getSnapshot()));
+  for (const event of events) {
+    const value = actor.getSnapshot().value;
+    const outcome = applyEvent(actor, event);
+    if (outcome === 'rejected') throw new IllegalEventError(streamName(stream), event.type, value);
+    if (outcome === 'failed') throw new ApplyError(streamName(stream), event.type, failureOf(actor));
+  }
+  return events;
+}
