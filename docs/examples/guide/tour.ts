@@ -51,6 +51,17 @@ const accountV2 = defineAggregate({
 });
 console.log('upcasters:', Object.keys(accountV2.upcasters).join(','));
 
+// The fingerprint sees the machine's own code, not what it closes over: a rate read from a module
+// variable or a helper it calls. When only such a thing changes, bump snapshotVersion.
+const FEE_RATE = 0.01; // was 0.02: old snapshots hold balances computed at the old rate
+const feeCharging = defineAggregate({
+  type: 'account',
+  machine: account.machine.provide({ actions: {} }),
+  commands: { charge: (cmd: { amount: number }) => ({ type: 'MoneyWithdrawn', amount: cmd.amount * FEE_RATE }) },
+  snapshotVersion: 2,   // was 1: every snapshot written before is ignored (full replay), never misapplied
+});
+console.log('snapshot fingerprint changed:', feeCharging.fingerprint !== account.fingerprint);
+
 const p = runtime.projection('balances');
 await p.waitFor(r.position, { timeoutMs: 5_000 }); // read your own writes
 p.get('a-1');                                      // read the view on the main thread (await works too)
