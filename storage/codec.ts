@@ -101,7 +101,10 @@ export function createEventCodec(store: StructureStore, readOnly: boolean): Even
     decode(value, position) {
       try {
         if (value.length <= HEADER_BYTES) throw new Error(`${value.length} bytes is shorter than the ${HEADER_BYTES}-byte header and a record`);
-        const record = packr.unpack(value.subarray(HEADER_BYTES)) as unknown;
+        // `end` must be explicit: lmdb-js's getBinaryFast returns its one reused buffer with an own
+        // `length` property shadowing the real one, and Buffer#subarray reads the real length on
+        // Node >= 24.15, which would hand msgpackr the stale bytes after this value too.
+        const record = packr.unpack(value.subarray(HEADER_BYTES, value.length)) as unknown;
         if (!isEventRecord(record)) throw new Error(`expected an event record, got ${describeValue(record)}`);
         return record;
       } catch (error) {

@@ -125,3 +125,25 @@ describe('prev header', () => {
     );
   });
 });
+
+describe('a value in a reused read buffer', () => {
+  // lmdb-js's getBinaryFast copies each value into one long-lived buffer and shadows its `length`
+  // with the value's size; the bytes past it are whatever a longer earlier value left there.
+  // Buffer#subarray ignores that shadowing on Node >= 24.15, Uint8Array#subarray on every Node.
+  const record: EventRecord = { aggregateType: 'account', aggregateId: 'a-1', version: 2, type: 'Deposited', data: { amount: 2 }, metadata: { timestamp: 1 } };
+
+  function inReusedBuffer(value: Buffer, make: (size: number) => Uint8Array): Uint8Array {
+    const shared = make(value.length + 64).fill(0xc1); // 0xc1: never valid msgpack
+    shared.set(value);
+    Object.defineProperty(shared, 'length', { value: value.length, writable: true, configurable: true });
+    return shared;
+  }
+
+  it('is decoded up to its own length, not the buffer\'s', () => {
+    let structures: unknown[] | undefined;
+    const codec = createEventCodec({ load: () => structures, save: (value) => (structures = value) }, false);
+    const value = codec.encode(record, 1);
+    expect(codec.decode(inReusedBuffer(value, (size) => Buffer.alloc(size)), 2)).toEqual(record);
+    expect(codec.decode(inReusedBuffer(value, (size) => new Uint8Array(size)), 2)).toEqual(record);
+  });
+});
