@@ -17,7 +17,7 @@ import type {
 import { GroupCommit, type Durability } from './group-commit.js';
 import { HeadsIndex } from './heads-index.js';
 import { LIMITS, checkKeyPart, checkStreamRef, streamKey, streamName } from './keys.js';
-import { acquireWriterLock, type WriterLock } from './writer-lock.js';
+import { claimWriter, refuseSecondWriterHere, type WriterLock } from './writer-lock.js';
 
 /** Options of `openEventLog`. */
 export interface EventLogOptions {
@@ -58,14 +58,11 @@ export function openLmdbEventLog(options: EventLogOptions & LogSeams): LmdbEvent
   if (readOnly && !existsSync(join(dir, 'data.mdb'))) {
     throw new NotADataDirectoryError(options.path, 'no events/data.mdb');
   }
-  if (!readOnly) mkdirSync(dir, { recursive: true });
-  const lock = readOnly ? undefined : acquireWriterLock(options.path);
-  try {
-    return new LmdbEventLog(options, dir, lock);
-  } catch (error) {
-    lock?.release();
-    throw error;
+  if (!readOnly) {
+    refuseSecondWriterHere(options.path);
+    mkdirSync(dir, { recursive: true });
   }
+  return new LmdbEventLog(options, dir);
 }
 
 type LedgerValue = [version: number, position: number, count: number];
@@ -128,6 +125,8 @@ export class LmdbEventLog implements EventLog {
   private broken: unknown = undefined;
   private commitStats = { commits: 0, events: 0, maxBatchEvents: 0 };
   private closed = false;
+  /** The writer claim; undefined when read-only. */
+  private readonly lock: WriterLock | undefined;
 
   readonly path: string;
   readonly readOnly: boolean;
@@ -136,7 +135,6 @@ export class LmdbEventLog implements EventLog {
   constructor(
     options: EventLogOptions & LogSeams,
     dir: string,
-    private readonly lock: WriterLock | undefined,
   ) {
     const readOnly = options.readOnly ?? false;
     this.path = options.path;
@@ -152,6 +150,14 @@ export class LmdbEventLog implements EventLog {
     if (readOnly && [this.log, this.headsTable, this.snapshots, this.ledger, this.meta].some((db) => (db as Database | undefined) === undefined)) {
       void this.env.close();
       throw new NotADataDirectoryError(this.path, "its events environment lacks rehydra's databases");
+    }
+    if (!readOnly) {
+      try {
+        this.lock = claimWriter(this.path, this.meta);
+      } catch (error) {
+        void this.env.close();
+        throw error;
+      }
     }
     const structures = {
       load: () => this.meta.get('structures') as unknown[] | undefined,
@@ -372,8 +378,8 @@ export class LmdbEventLog implements EventLog {
       this.headsIndex.flushInto(() => this.commit!.batch(), true);
       await this.commit.idle();
     }
-    await this.env.close();
     this.lock?.release();
+    await this.env.close();
   }
 
   private writer(): GroupCommit {

@@ -2,7 +2,8 @@
 // fails with StorageLockedError naming the path and the owner; closing releases the lock, a
 // SIGKILLed owner does not keep it, and read-only opens are allowed next to a writer.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { open } from 'lmdb';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StorageLockedError } from '../../storage/errors.js';
@@ -25,6 +26,14 @@ function expectLocked(open: () => unknown, path: string, ownerPid: number): void
 async function appendOne(log: LmdbEventLog, amount: number): Promise<number> {
   const result = await log.append([{ stream, expectedVersion: log.streamVersion(stream), events: [newEvent('Deposited', { amount })] }])[0]!;
   return result.position;
+}
+
+/** Writes a writer claim into a data directory's meta database, as a process that died holding it would leave it. */
+async function seedClaim(path: string, claim: unknown): Promise<void> {
+  const env = open({ path: join(path, 'events'), maxDbs: 8 });
+  env.openDB('meta', { useVersions: true }).putSync('writer', claim);
+  // Closed before the log opens it here: lmdb-js shares one environment per path within a process.
+  await env.close();
 }
 
 /** The pid of a process that has exited and been reaped. */
@@ -132,24 +141,45 @@ describe('writer lock', () => {
     expect(JSON.parse(line!)).toEqual({ opened: true });
   });
 
-  it('takes over a lock file left by a process that no longer exists', async () => {
-    const pid = await deadPid();
-    // The lock file format is the writer lock's own: {pid, started}.
-    writeFileSync(join(path, 'rehydra.writer.lock'), JSON.stringify({ pid, started: '1' }));
+  it('takes over a claim left by a process that no longer exists', async () => {
+    await seedClaim(path, { pid: await deadPid(), started: '1' });
     const log = openTracked({ path });
     expect(await appendOne(log, 1)).toBe(1);
     expectLocked(() => openLmdbEventLog({ path }), path, process.pid);
   });
 
-  it('takes over a lock file whose pid is alive but was reused by another process', async () => {
-    writeFileSync(join(path, 'rehydra.writer.lock'), JSON.stringify({ pid: process.pid, started: 'not-this-process' }));
-    const log = openTracked({ path });
-    expect(await appendOne(log, 1)).toBe(1);
+  it('takes over a claim whose pid is alive but was reused by another process', async () => {
+    await seedClaim(path, { pid: process.pid, started: 'not-this-process' });
+    openTracked({ path });
+    expectLocked(() => openLmdbEventLog({ path }), path, process.pid);
   });
 
-  it('takes over an empty lock file (a writer killed between creating and writing it)', async () => {
-    writeFileSync(join(path, 'rehydra.writer.lock'), '');
-    const log = openTracked({ path });
-    expect(await appendOne(log, 1)).toBe(1);
+  it('takes over a claim it cannot read, and removes the pid file of earlier versions', async () => {
+    await seedClaim(path, 'garbage');
+    writeFileSync(join(path, 'rehydra.writer.lock'), JSON.stringify({ pid: process.pid, started: '' }));
+    openTracked({ path });
+    expect(existsSync(join(path, 'rehydra.writer.lock'))).toBe(false);
+  });
+
+  it('lets exactly one of many processes starting at once on a stale claim become the writer', async () => {
+    for (let round = 0; round < 4; round++) {
+      const dir = tempDataDir();
+      await seedClaim(dir, { pid: await deadPid(), started: '1' });
+      const go = join(dir, 'go');
+      const racers = Array.from({ length: 6 }, () => runFixture(script, ['race', dir, go]));
+      try {
+        await Promise.all(racers.map((racer) => racer.waitForLines(1)));
+        writeFileSync(go, '');
+        const outcomes = await Promise.all(racers.map(async (racer) => JSON.parse((await racer.waitForLines(2))[1]!) as Record<string, unknown>));
+        const winners = outcomes.filter((outcome) => outcome.opened === true);
+        expect(winners, `round ${round}: ${JSON.stringify(outcomes)}`).toHaveLength(1);
+        for (const outcome of outcomes.filter((candidate) => candidate.opened !== true)) {
+          expect(outcome).toMatchObject({ code: 'ERR_STORAGE_LOCKED', ownerPid: winners[0]!.pid });
+        }
+      } finally {
+        await Promise.all(racers.map((racer) => racer.kill()));
+        removeDir(dir);
+      }
+    }
   });
 });
