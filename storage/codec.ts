@@ -1,8 +1,11 @@
 // Event values: a 10-byte header — the 6-byte big-endian `prev` (the position of the previous
 // event of the same stream, 0 for the first) and the 4-byte FNV-1a hash of the aggregate id —
-// followed by a msgpackr record. The header lets a stream be walked backwards, and a projection
-// partition skip other partitions' events, without decoding; the record uses shared structures persisted in the environment so
-// that every thread and every restart decodes the same ids (see msgpackr "Shared Record Structures").
+// then (format 2) a 4-byte CRC-32 of every other byte of the value, then a msgpackr record. The
+// header lets a stream be walked backwards, and a projection partition skip other partitions'
+// events, without decoding; the checksum makes a flipped bit an error instead of data (LMDB does
+// not checksum values); the record uses shared structures persisted in the environment so that
+// every thread and every restart decodes the same ids (see msgpackr "Shared Record Structures").
+import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { CorruptDataError } from './errors.js';
 import type { EventMetadata } from './event-log.js';
@@ -25,8 +28,26 @@ export interface StructureStore {
 }
 
 const PREV_BYTES = 6;
-/** Bytes before the msgpackr record: prev (6) and the aggregate id's hash (4). */
+/** Bytes read without decoding: prev (6) and the aggregate id's hash (4). */
 export const HEADER_BYTES = PREV_BYTES + 4;
+const CHECKSUM_BYTES = 4;
+
+/**
+ * The value layout of a data directory, kept in its meta database: 1 = header + record (rehydra
+ * 0.1), 2 = header + CRC-32 + record. A directory keeps the format it was created with.
+ */
+export type EventFormat = 1 | 2;
+/** The format of directories created now. */
+export const CURRENT_FORMAT: EventFormat = 2;
+
+/** The CRC-32 of a format-2 value: the header, then the record (everything but the checksum field). */
+function checksumOf(value: Uint8Array, end: number): number {
+  return crc32(value.subarray(HEADER_BYTES + CHECKSUM_BYTES, end), crc32(value.subarray(0, HEADER_BYTES)));
+}
+
+function readUInt32(value: Uint8Array, at: number): number {
+  return ((value[at]! << 24) >>> 0) + (value[at + 1]! << 16) + (value[at + 2]! << 8) + value[at + 3]!;
+}
 
 /** Encodes and decodes event values; one instance per open environment and thread. */
 export interface EventCodec {
@@ -45,7 +66,7 @@ export function readPrev(value: Uint8Array): number {
 
 /** Reads the aggregate id's FNV-1a hash without decoding the record. */
 export function readIdHash(value: Uint8Array): number {
-  return ((value[6]! << 24) >>> 0) + (value[7]! << 16) + (value[8]! << 8) + value[9]!;
+  return readUInt32(value, PREV_BYTES);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -65,8 +86,9 @@ function describeValue(value: unknown): string {
   return `an object with keys ${Object.keys(value).slice(0, 8).join(', ')}`;
 }
 
-/** Creates the codec over a structure store. `readOnly` codecs never add structures. */
-export function createEventCodec(store: StructureStore, readOnly: boolean): EventCodec {
+/** Creates the codec over a structure store for values of `format`. `readOnly` codecs never add structures. */
+export function createEventCodec(store: StructureStore, readOnly: boolean, format: EventFormat = CURRENT_FORMAT): EventCodec {
+  const recordAt = format === 1 ? HEADER_BYTES : HEADER_BYTES + CHECKSUM_BYTES;
   let saved: unknown[] = [];
   const packr = new Packr({
     maxSharedStructures: 256,
@@ -92,19 +114,26 @@ export function createEventCodec(store: StructureStore, readOnly: boolean): Even
   return {
     encode(record, prev) {
       const body = packr.pack(record);
-      const value = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+      const value = Buffer.allocUnsafe(recordAt + body.length);
       value.writeUIntBE(prev, 0, PREV_BYTES);
       value.writeUInt32BE(fnv1a(record.aggregateId), PREV_BYTES);
-      value.set(body, HEADER_BYTES);
+      value.set(body, recordAt);
+      if (format !== 1) value.writeUInt32BE(checksumOf(value, value.length), HEADER_BYTES);
       return value;
     },
     decode(value, position) {
       try {
-        if (value.length <= HEADER_BYTES) throw new Error(`${value.length} bytes is shorter than the ${HEADER_BYTES}-byte header and a record`);
+        if (value.length <= recordAt) throw new Error(`${value.length} bytes is shorter than the ${recordAt}-byte header and a record`);
         // `end` must be explicit: lmdb-js's getBinaryFast returns its one reused buffer with an own
         // `length` property shadowing the real one, and Buffer#subarray reads the real length on
         // Node >= 24.15, which would hand msgpackr the stale bytes after this value too.
-        const record = packr.unpack(value.subarray(HEADER_BYTES, value.length)) as unknown;
+        const end = value.length;
+        if (format !== 1) {
+          const stored = readUInt32(value, HEADER_BYTES);
+          const computed = checksumOf(value, end);
+          if (stored !== computed) throw new Error(`checksum mismatch (stored ${stored.toString(16)}, computed ${computed.toString(16)}): the bytes changed after they were written`);
+        }
+        const record = packr.unpack(value.subarray(recordAt, end)) as unknown;
         if (!isEventRecord(record)) throw new Error(`expected an event record, got ${describeValue(record)}`);
         return record;
       } catch (error) {

@@ -9,7 +9,7 @@ import {
   ConcurrencyError, CorruptDataError, EncodingError, NotADataDirectoryError, PersistenceError, ReadOnlyStorageError, RuntimeClosedError,
   SizeLimitError,
 } from './errors.js';
-import { HEADER_BYTES, createEventCodec, readIdHash, readPrev, type EventCodec, type EventRecord } from './codec.js';
+import { CURRENT_FORMAT, HEADER_BYTES, createEventCodec, type EventFormat, readIdHash, readPrev, type EventCodec, type EventRecord } from './codec.js';
 import type {
   AppendResult, CommitStats, EventLog, PartitionScan, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
   StreamAppend, StreamHead, StreamRef,
@@ -35,9 +35,10 @@ export interface EventLogOptions {
 export interface LogSeams {
   /** Called per group commit; returning true makes that commit fail. */
   readonly injectCommitFailure?: () => boolean;
+  /** The value format of a directory created by this open (tests of older directories). */
+  readonly newFormat?: EventFormat;
 }
 
-const FORMAT = 1;
 /** Stream ranges up to this many events are decoded while walking back (see readStream). */
 const EAGER_DECODE = 1_024;
 
@@ -127,6 +128,7 @@ export class LmdbEventLog implements EventLog {
   private closed = false;
   /** The writer claim; undefined when read-only. */
   private readonly lock: WriterLock | undefined;
+  private readonly newFormat: EventFormat | undefined;
 
   readonly path: string;
   readonly readOnly: boolean;
@@ -140,6 +142,7 @@ export class LmdbEventLog implements EventLog {
     this.path = options.path;
     this.readOnly = readOnly;
     this.maxEventBytes = options.maxEventBytes ?? LIMITS.eventBytes;
+    this.newFormat = options.newFormat;
     this.env = open({ path: dir, readOnly, separateFlushed: true, maxDbs: 8 });
     this.log = this.env.openDB<Buffer, number>('log', { encoding: 'binary' });
     this.headsTable = this.env.openDB('heads', {});
@@ -163,18 +166,15 @@ export class LmdbEventLog implements EventLog {
       load: () => this.meta.get('structures') as unknown[] | undefined,
       save: (value: unknown[]) => this.commit!.batch().put(this.meta, 'structures', value),
     };
-    this.codec = createEventCodec(structures, readOnly);
     this.nextPosition = this.lastPosition();
     this.durableHead = this.nextPosition;
+    const format = this.formatOf(this.meta.get('format'), readOnly);
+    this.codec = createEventCodec(structures, readOnly, format);
     if (readOnly) {
-      if (this.meta.get('format') === undefined && this.nextPosition === 0) {
-        this.env.close();
-        throw new NotADataDirectoryError(this.path, 'no format marker');
-      }
       this.commit = undefined;
       return;
     }
-    if (this.meta.get('format') === undefined) this.meta.putSync('format', FORMAT);
+    if (this.meta.get('format') === undefined) this.meta.putSync('format', format);
     const hooks = { durable: (head: number) => this.onDurableHead(head), failed: (error: unknown) => this.onFailed(error) };
     this.commit = new GroupCommit(this.meta, options.durability ?? 'sync', hooks, this.nextPosition, options.injectCommitFailure);
   }
@@ -386,6 +386,19 @@ export class LmdbEventLog implements EventLog {
     if (!this.commit) throw new ReadOnlyStorageError(this.path);
     if (this.closed) throw new PersistenceError(this.path, new Error('the event log is closed'));
     return this.commit;
+  }
+
+  /** The directory's value format: the stored marker, 1 for a log older than the marker, the current one for a new log. */
+  private formatOf(marker: unknown, readOnly: boolean): EventFormat {
+    if (marker === 1 || marker === 2) return marker;
+    const reason =
+      marker !== undefined ? `its format ${JSON.stringify(marker)} is not one this rehydra reads (1, 2): it was written by a newer version`
+      : readOnly && this.nextPosition === 0 ? 'no format marker'
+      : undefined;
+    if (reason === undefined) return this.nextPosition > 0 ? 1 : (this.newFormat ?? CURRENT_FORMAT);
+    this.lock?.release();
+    void this.env.close();
+    throw new NotADataDirectoryError(this.path, reason);
   }
 
   private lastPosition(): number {

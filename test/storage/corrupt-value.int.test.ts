@@ -116,10 +116,27 @@ describe('a corrupt stored value', () => {
     const log = openLmdbEventLog({ path });
     try {
       expect(() => [...log.readStream(a)]).toThrow(CorruptDataError);
-      expect(() => [...log.readStream(a)]).toThrow(/account\/a/);
-      // The event itself still decodes; only the chain is wrong.
-      expect(log.eventAt(5)).toEqual(written[4]);
-      expect([...log.readStream(a, { fromVersion: 3 })]).toEqual([written[4]]);
+      expect(() => [...log.readStream(a)]).toThrow(/account\/a|log position 5/);
+      // The checksum covers the header too: the event itself no longer reads.
+      expectCorrupt(() => log.eventAt(5), 'log position 5');
+      expect(log.eventAt(4)).toEqual(written[3]);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('one flipped bit inside an event is CorruptDataError naming its position, never other data', async () => {
+    // Deposited { amount: 7 } at position 4: the bit turns 7 into 6, still a valid record.
+    const value = await rawLogValue(path, 4);
+    const at = value.lastIndexOf(7);
+    value[at] = 6;
+    await overwrite(path, 'log', 4, value);
+    const log = openLmdbEventLog({ path, readOnly: true });
+    try {
+      expectCorrupt(() => log.eventAt(4), 'log position 4');
+      expect(thrownBy(() => log.eventAt(4))).toHaveProperty('message', expect.stringContaining('checksum mismatch'));
+      expectCorrupt(() => [...log.readStream(b)], 'log position 4');
+      expect(log.eventAt(3)).toEqual(written[2]);
     } finally {
       await log.close();
     }
