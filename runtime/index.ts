@@ -16,9 +16,12 @@ export type {
 } from './types.js';
 export {
   RehydraError, ConcurrencyError, EncodingError, SizeLimitError, PersistenceError, StorageLockedError, CorruptDataError, RuntimeClosedError,
+  NotADataDirectoryError, ReadOnlyStorageError,
 } from '../storage/errors.js';
+export type { ErrorCode } from '../storage/errors.js';
 export {
   UnknownCommandError, InvalidCommandError, IllegalEventError, MailboxFullError, ApplyError, ReplayError, NonDeterministicMachineError,
+  UpcastError,
 } from '../actors/errors.js';
 export { UnknownProjectionError, ProjectionTimeoutError, ProjectionFailedError } from '../projections/errors.js';
 export { UnknownAggregateError } from './errors.js';
