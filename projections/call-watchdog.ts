@@ -21,7 +21,8 @@ export function watchCalls(
   const closeLimit = Math.min(limitMs, CLOSE_GRACE_MS);
   let seen = 0;
   let since = 0;
-  // A call is first seen at most one period after it began: it is stopped between its limit and 1.5 times it.
+  // A call is first seen at most one period after it began, so it is stopped once it has run for
+  // the limit and at most two periods (half the limit, half a second at most) later.
   const timer = setInterval(() => {
     const call = signals.call(partition);
     const now = performance.now();
