@@ -2,6 +2,7 @@
 // handler module travels as a file URL string, never as code). Nothing else normalizes options.
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import type { StoredEvent } from '../storage/event-log.js';
 import type { ViewEntry, ViewRange } from '../storage/views.js';
 
@@ -22,6 +23,12 @@ export interface ProjectionOptions {
   /** Split the projection by a stable hash of the aggregate id; each part has its own checkpoint. @default 1 */
   readonly partitions?: number;
   readonly filter?: ProjectionFilter;
+  /**
+   * How long one `handle()` or `init()` call may run. A call past it stops its partition with
+   * ProjectionHandlerTimeoutError in `status()` (its worker thread is replaced); Infinity for no limit.
+   * @default 30000
+   */
+  readonly handlerTimeoutMs?: number;
 }
 
 /** A validated, frozen projection; pass it to `createRuntime({ projections })`. */
@@ -31,6 +38,7 @@ export interface ProjectionDefinition {
   readonly module: string;
   readonly partitions: number;
   readonly filter: ProjectionFilter | undefined;
+  readonly handlerTimeoutMs: number;
 }
 
 /** The view a handler reads and writes; synchronous, and committed with the checkpoint in one transaction. */
@@ -46,9 +54,16 @@ export interface ProjectionModule {
   handle(event: StoredEvent, view: ProjectionView): void;
   /** Runs once per view generation, before the first event. */
   init?(view: ProjectionView): void;
+  /**
+   * The aggregate definitions whose upcasters apply before the filter and `handle` see an event,
+   * as on every other read path. Required (the runtime refuses to start otherwise) when the
+   * runtime's definition of an aggregate type the projection reads has upcasters.
+   */
+  readonly aggregates?: readonly AggregateDefinition[];
 }
 
 const MAX_NAME_LENGTH = 128;
+const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
 
 /**
  * Declares a projection.
@@ -56,14 +71,17 @@ const MAX_NAME_LENGTH = 128;
  */
 export function defineProjection(options: ProjectionOptions): ProjectionDefinition {
   if (typeof options !== 'object' || options === null) throw new TypeError('defineProjection: options must be an object');
-  const { name, partitions = 1 } = options;
+  const { name, partitions = 1, handlerTimeoutMs = DEFAULT_HANDLER_TIMEOUT_MS } = options;
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH || name.includes('\u0000')) {
     throw new TypeError(`options.name must be a non-empty string of at most ${MAX_NAME_LENGTH} characters without NUL (got ${JSON.stringify(name)})`);
   }
   if (!Number.isSafeInteger(partitions) || partitions < 1) {
     throw new RangeError(`options.partitions must be a positive integer (got ${String(partitions)})`);
   }
-  return Object.freeze({ name, module: moduleUrl(options.module), partitions, filter: checkFilter(options.filter) });
+  if (typeof handlerTimeoutMs !== 'number' || !(handlerTimeoutMs > 0)) {
+    throw new RangeError(`options.handlerTimeoutMs must be a positive number of milliseconds or Infinity (got ${typeof handlerTimeoutMs === 'string' ? JSON.stringify(handlerTimeoutMs) : String(handlerTimeoutMs)})`);
+  }
+  return Object.freeze({ name, module: moduleUrl(options.module), partitions, filter: checkFilter(options.filter), handlerTimeoutMs });
 }
 
 function moduleUrl(module: unknown): string {

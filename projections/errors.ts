@@ -1,5 +1,6 @@
-// The errors the projections floor raises: an unknown projection, a wait that timed out, and a
-// partition stopped by its handler.
+// The errors the projections floor raises: an unknown projection, a wait that timed out, a
+// partition stopped by its handler (a throw or a call past its time limit), and a module that
+// would see events its runtime upcasts in their stored shape.
 import { RehydraError } from '../storage/errors.js';
 
 /** `projection(name)` named a projection that was not passed to `createRuntime({ projections })`. */
@@ -41,6 +42,44 @@ export class ProjectionFailedError extends RehydraError {
     super(
       'ERR_PROJECTION_FAILED',
       `projection "${projection}" partition ${partition} stopped at position ${position}: ${reason}; fix the handler, then call resume()`,
+    );
+  }
+}
+
+/** A handler call (`handle` or `init`) ran past `handlerTimeoutMs`: its worker was stopped and the partition with it. */
+export class ProjectionHandlerTimeoutError extends RehydraError {
+  constructor(
+    readonly projection: string,
+    readonly partition: number,
+    readonly position: number,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      'ERR_PROJECTION_HANDLER_TIMEOUT',
+      `projection "${projection}" partition ${partition} stopped at position ${position}: ${position === 0 ? 'init()' : 'handle()'} ran past its time limit of ${timeoutMs} ms (handlerTimeoutMs); fix the handler, then call resume()`,
+    );
+  }
+}
+
+/**
+ * The runtime upcasts events of `aggregateType` that the projection reads, but the projection
+ * module does not export the same upcasters, so its handler would see the stored shapes.
+ */
+export class ProjectionUpcastersError extends RehydraError {
+  constructor(
+    readonly projection: string,
+    readonly aggregateType: string,
+    /** Upcasters (by stored event type) the runtime applies and the module does not. */
+    readonly missing: readonly string[],
+    /** Upcasters the module applies and the runtime does not. */
+    readonly unexpected: readonly string[],
+  ) {
+    const list = (types: readonly string[]) => types.join(', ') || 'none';
+    super(
+      'ERR_PROJECTION_UPCASTERS',
+      `projection "${projection}" reads "${aggregateType}" events, but its module does not upcast them as the runtime does ` +
+        `(missing upcasters: ${list(missing)}; unexpected: ${list(unexpected)}): export the definition the runtime uses ` +
+        `from the projection module (\`export const aggregates = [...]\`)`,
     );
   }
 }

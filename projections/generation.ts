@@ -1,13 +1,18 @@
 // One generation of a projection's view, as the host drives it. Owns: at most one task in flight
 // per partition; a partition stopped by an error gets no task until resumed; a worker that keeps
-// dying at the same checkpoint stops its partition instead of being respawned forever.
+// dying at the same checkpoint stops its partition instead of being respawned forever; a handler
+// call past its time limit stops its partition at once.
 import type { ViewStore } from '../storage/views.js';
+import { watchCalls } from './call-watchdog.js';
 import type { ProjectionDefinition } from './define-projection.js';
+import { ProjectionHandlerTimeoutError } from './errors.js';
+import type { UpcasterKeys } from './projection-module.js';
 import { GenerationSignals } from './signals.js';
 import type { ApplyResult, ProjectionTask } from './worker.js';
 
-/** Why a partition stopped: the handler's message and the position it failed at. */
+/** Why a partition stopped: the message, the position it failed at, and whether a handler threw (or its worker died) or timed out. */
 export interface PartitionError {
+  readonly code: 'ERR_PROJECTION_FAILED' | 'ERR_PROJECTION_HANDLER_TIMEOUT';
   readonly message: string;
   readonly position: number;
   readonly partition: number;
@@ -19,7 +24,10 @@ export interface ProjectionContext {
   readonly store: ViewStore;
   /** The host's shared head and stop flag (see HostSignals). */
   readonly hostSignals: SharedArrayBuffer;
-  run(task: ProjectionTask): Promise<unknown>;
+  /** The runtime's upcasters, which every module must apply alike to the types it reads. */
+  readonly upcasters: UpcasterKeys;
+  /** Runs a task on a worker; aborting `signal` terminates the worker running it. */
+  run(task: ProjectionTask, signal?: AbortSignal): Promise<unknown>;
   /** The last durable head published to the workers. */
   head(): number;
   stopping(): boolean;
@@ -118,17 +126,30 @@ export class Generation {
   private dispatch(partition: number, state: PartitionState): void {
     state.inflight = true;
     this.running++;
-    const { name, module, filter } = this.definition;
+    const { name, module, filter, handlerTimeoutMs } = this.definition;
+    const { path, upcasters, hostSignals } = this.context;
+    this.signals.resetCall(partition);
+    const abort = new AbortController();
+    let timedOut: number | undefined;
+    const unwatch = watchCalls(this.signals, partition, handlerTimeoutMs, () => this.context.stopping(), (position, closing) => {
+      // Stopped by close(), a call is not at fault: the partition resumes from its checkpoint next start.
+      if (!closing) timedOut = position;
+      abort.abort();
+    });
     this.context
       .run({
-        kind: 'apply', path: this.context.path, projection: name, module, filter, generation: this.number, partition,
-        partitions: this.partitions, host: this.context.hostSignals, signals: this.signals.buffer, careful: state.careful,
-      })
+        kind: 'apply', path, projection: name, module, filter, upcasters, generation: this.number, partition,
+        partitions: this.partitions, host: hostSignals, signals: this.signals.buffer, careful: state.careful,
+      }, abort.signal)
       .then(
         (result) => this.completed(state, partition, result as ApplyResult),
-        (error: unknown) => this.failed(state, partition, error),
+        (error: unknown) => {
+          if (timedOut !== undefined) this.timedOut(state, partition, timedOut);
+          else if (!abort.signal.aborted) this.failed(state, partition, error);
+        },
       )
       .finally(() => {
+        unwatch();
         state.inflight = false;
         if (--this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
         this.changed();
@@ -137,7 +158,7 @@ export class Generation {
 
   private completed(state: PartitionState, partition: number, result: ApplyResult): void {
     if (partition === 0 && !this.initialized) this.initialized = this.initCommitted();
-    if (result.error) state.error = { ...result.error, partition };
+    if (result.error) state.error = { code: 'ERR_PROJECTION_FAILED', ...result.error, partition };
     else state.careful = false;
     if (result.position > state.deathAt) state.deaths = 0;
   }
@@ -157,7 +178,15 @@ export class Generation {
     state.careful = true;
     if (state.deaths >= MAX_DEATHS) {
       const reason = error instanceof Error ? error.message : String(error);
-      state.error = { message: `its worker failed ${state.deaths} times in a row at position ${at + 1} (${reason})`, position: at + 1, partition };
+      state.error = {
+        code: 'ERR_PROJECTION_FAILED', message: `its worker failed ${state.deaths} times in a row at position ${at + 1} (${reason})`, position: at + 1, partition,
+      };
     }
+  }
+
+  /** A handler call ran past the time limit and its worker was stopped: no retry, the same event would hang again. */
+  private timedOut(state: PartitionState, partition: number, position: number): void {
+    const { message } = new ProjectionHandlerTimeoutError(this.definition.name, partition, position, this.definition.handlerTimeoutMs);
+    state.error = { code: 'ERR_PROJECTION_HANDLER_TIMEOUT', message, position, partition };
   }
 }

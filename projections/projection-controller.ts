@@ -3,7 +3,7 @@
 // waitFor resolves only after the main thread's read snapshot includes the awaited position.
 import { checkViewKey, decodeValue, type ActiveGeneration, type ViewEntry, type ViewRange } from '../storage/views.js';
 import { RuntimeClosedError } from '../storage/errors.js';
-import { ProjectionFailedError, ProjectionTimeoutError } from './errors.js';
+import { ProjectionFailedError, ProjectionHandlerTimeoutError, ProjectionTimeoutError } from './errors.js';
 import { PositionWaiters, type WaitOutcome } from './position-waiters.js';
 import type { ProjectionDefinition } from './define-projection.js';
 import { Generation, type PartitionError, type ProjectionContext } from './generation.js';
@@ -40,7 +40,10 @@ export interface WaitForOptions {
 /** A running projection: read its view, await positions, rebuild, resume after a failure. */
 export interface Projection {
   readonly name: string;
-  /** Resolves once every partition applied `position`; rejects on timeout or if a stopped partition blocks it. */
+  /**
+   * Resolves once every partition applied `position`; rejects with ProjectionTimeoutError after
+   * `timeoutMs`, or with ProjectionFailedError / ProjectionHandlerTimeoutError if a stopped partition blocks it.
+   */
   waitFor(position: number, options?: WaitForOptions): Promise<void>;
   /** The view's value at `key`, read synchronously on the calling thread (`await` works too). */
   get(key: string): unknown;
@@ -206,7 +209,10 @@ export class ProjectionController implements Projection {
 
   private outcome(position: number): WaitOutcome {
     for (const error of this.active.errors()) {
-      if (this.active.applied(error.partition) < position) return new ProjectionFailedError(this.name, error.partition, error.position, error.message);
+      if (this.active.applied(error.partition) >= position) continue;
+      return error.code === 'ERR_PROJECTION_HANDLER_TIMEOUT'
+        ? new ProjectionHandlerTimeoutError(this.name, error.partition, error.position, this.definition.handlerTimeoutMs)
+        : new ProjectionFailedError(this.name, error.partition, error.position, error.message);
     }
     return this.active.position() >= position ? 'reached' : 'pending';
   }

@@ -1,14 +1,18 @@
 // The projection host: a piscina pool whose workers read the event log themselves. Owns: the
 // main thread's share per durable commit is one atomic store plus a look at each idle partition
-// (never per event); close() lets every worker commit the batch it holds before threads stop.
+// (never per event); no projection starts whose module would see events the runtime upcasts in
+// their stored shape; close() lets every worker commit the batch it holds before threads stop.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import { openViewStore } from '../storage/views.js';
-import { UnknownProjectionError } from './errors.js';
+import { ProjectionUpcastersError, UnknownProjectionError } from './errors.js';
 import type { ProjectionDefinition } from './define-projection.js';
 import type { ProjectionContext } from './generation.js';
+import { upcasterKeys, type UpcasterKeys, type UpcasterMismatch } from './projection-module.js';
 import { HostSignals } from './signals.js';
-import { PROGRESS, type ApplyResult, type ProjectionTask } from './worker.js';
+import type { ProjectionTask } from './worker.js';
+import { LOADED, PROGRESS } from './worker-messages.js';
 import { ProjectionController, type Projection, type ProjectionStatus } from './projection-controller.js';
 
 export { defineProjection } from './define-projection.js';
@@ -18,6 +22,8 @@ export interface ProjectionHostOptions {
   /** The data directory: events are read from `<path>/events`, views live in `<path>/views`. */
   readonly path: string;
   readonly projections: readonly ProjectionDefinition[];
+  /** The runtime's aggregate definitions: their upcasters apply in the workers too. @default none */
+  readonly aggregates?: Iterable<AggregateDefinition>;
   /** Worker threads. @default min(2, os.availableParallelism()) */
   readonly workers?: number;
   /** The log's durable head, read at start and for `lag`. */
@@ -44,12 +50,8 @@ export async function startProjections(options: ProjectionHostOptions): Promise<
   const { path, projections } = options;
   const workers = options.workers ?? Math.min(2, availableParallelism());
   checkOptions(options, workers);
-  const store = openViewStore(path);
-  const signals = new HostSignals();
-  let head = options.headPosition();
-  signals.publishHead(head);
-  let stopping = false;
-  const pool = new Piscina<ProjectionTask, ApplyResult | undefined>({
+  const upcasters = upcasterKeys(options.aggregates ?? []);
+  const pool = new Piscina<ProjectionTask, unknown>({
     filename: workerFile().href,
     minThreads: workers,
     maxThreads: workers,
@@ -60,9 +62,21 @@ export async function startProjections(options: ProjectionHostOptions): Promise<
   });
   // A worker that errors between tasks is replaced by piscina; the next task of its partition retries.
   pool.on('error', () => undefined);
-  const destroyPool = destroyWhenStarted(pool, workers);
+  const destroyPool = destroyWhenLoaded(pool);
+  try {
+    // Before the views are opened: a refused start leaves nothing on disk.
+    await checkUpcasters(pool, projections, upcasters);
+  } catch (error) {
+    await destroyPool();
+    throw error;
+  }
+  const store = openViewStore(path);
+  const signals = new HostSignals();
+  let head = options.headPosition();
+  signals.publishHead(head);
+  let stopping = false;
   const context: ProjectionContext = {
-    path, store, hostSignals: signals.buffer, run: (task) => pool.run(task), head: () => head, stopping: () => stopping,
+    path, store, hostSignals: signals.buffer, upcasters, run: (task, signal) => pool.run(task, { signal }), head: () => head, stopping: () => stopping,
   };
   const controllers = new Map<string, ProjectionController>();
   try {
@@ -112,27 +126,52 @@ export async function startProjections(options: ProjectionHostOptions): Promise<
   return host;
 }
 
-/** How long close() waits for workers still starting before it terminates them anyway. */
-const START_WAIT_MS = 10_000;
+/**
+ * Asks a worker to load each projection's module and compare its upcasters with the runtime's, for
+ * the aggregate types the projection reads; throws ProjectionUpcastersError on the first that differs.
+ */
+async function checkUpcasters(pool: Piscina<ProjectionTask, unknown>, projections: readonly ProjectionDefinition[], upcasters: UpcasterKeys): Promise<void> {
+  const mismatches = await Promise.all(
+    projections.map((definition) =>
+      // A worker that dies loading the module proves nothing either way: the apply tasks check again and report it.
+      pool.run({ kind: 'check', module: definition.module, filter: definition.filter, upcasters }).catch(() => undefined) as Promise<UpcasterMismatch | undefined>,
+    ),
+  );
+  for (const [index, mismatch] of mismatches.entries()) {
+    if (mismatch) throw new ProjectionUpcastersError(projections[index]!.name, mismatch.aggregateType, mismatch.missing, mismatch.unexpected);
+  }
+}
+
+/** How long close() waits for workers still loading before it terminates them anyway. */
+const LOAD_WAIT_MS = 10_000;
 
 /**
  * Terminating a worker thread while it still loads its modules (lmdb-js's native addon, the ESM
  * graph) aborts the whole process on Node 20 (a fatal napi_throw, or IsGraphAsync on an
- * uninstantiated module), so the pool is destroyed only once every worker has started
- * ('workerCreate' is piscina's ready signal), or after START_WAIT_MS.
+ * uninstantiated module), so the pool is destroyed only once every thread it holds, replacements
+ * included, has posted LOADED (piscina's 'workerCreate' fires before the first workers load), or after LOAD_WAIT_MS.
  */
-function destroyWhenStarted(pool: Piscina, workers: number): () => Promise<void> {
-  let started = 0;
-  let allStarted!: () => void;
-  const ready = new Promise<void>((resolve) => (allStarted = resolve));
-  pool.on('workerCreate', () => {
-    if (++started >= workers) allStarted();
+function destroyWhenLoaded(pool: Piscina<ProjectionTask, unknown>): () => Promise<void> {
+  const loaded = new Set<number>();
+  let recheck: (() => void) | undefined;
+  pool.on('message', (message: unknown) => {
+    const thread = (message as { [LOADED]?: unknown } | null)?.[LOADED];
+    if (typeof thread !== 'number') return;
+    loaded.add(thread);
+    recheck?.();
   });
+  // A thread that dies while loading leaves pool.threads without ever posting LOADED.
+  pool.on('workerDestroy', () => recheck?.());
   return async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, START_WAIT_MS)));
-    await Promise.race([ready, limit]);
-    clearTimeout(timer);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, LOAD_WAIT_MS);
+      recheck = () => {
+        if (!pool.threads.every((thread) => loaded.has(thread.threadId))) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      recheck();
+    });
     await pool.destroy();
   };
 }

@@ -1,6 +1,7 @@
 // Shared memory between the host and its workers, so that following the head costs the main
 // thread one atomic store per commit and no message: the host publishes the durable head and a
-// stop flag; each partition publishes the position it applied and reads the one a reader awaits.
+// stop flag; each partition publishes the position it applied and reads the one a reader awaits,
+// and shows which handler call it is in, so that the host stops a call past its time limit.
 
 const HEAD = 0;
 const STOP = 1;
@@ -8,6 +9,22 @@ const WANTED = 0;
 const RETIRED = 1;
 const FOREIGN_WRITES = 2;
 const APPLIED = 3;
+/** A call counter the host set when it claimed a call to stop its worker: the worker never commits after it. */
+const CLAIMED = -1;
+/** Call counters wrap within 30 bits, so they never reach CLAIMED; odd means inside a call. */
+const CALL_MASK = 0x3fffffff;
+
+/**
+ * Per partition, after the 64-bit cells: the position of the event a handler call is on
+ * (Float64, written before the counter is published), then the call counter (Int32).
+ */
+function callCells(buffer: SharedArrayBuffer, partitions: number): { positions: Float64Array; counters: Int32Array } {
+  const start = (APPLIED + partitions) * BigInt64Array.BYTES_PER_ELEMENT;
+  return {
+    positions: new Float64Array(buffer, start, partitions),
+    counters: new Int32Array(buffer, start + partitions * Float64Array.BYTES_PER_ELEMENT, partitions),
+  };
+}
 
 /** Host → workers: the durable head and whether to stop. */
 export class HostSignals {
@@ -29,15 +46,18 @@ export class HostSignals {
 
 /**
  * One view generation: the position readers await, a retired flag, whether any partition wrote a
- * key other than its event's aggregate id, and per partition the applied position.
+ * key other than its event's aggregate id, and per partition the applied position and handler call.
  */
 export class GenerationSignals {
   readonly buffer: SharedArrayBuffer;
   private readonly cells: BigInt64Array;
+  private readonly calls: ReturnType<typeof callCells>;
 
   constructor(partitions: number) {
-    this.buffer = new SharedArrayBuffer((APPLIED + partitions) * BigInt64Array.BYTES_PER_ELEMENT);
-    this.cells = new BigInt64Array(this.buffer);
+    const callBytes = partitions * (Float64Array.BYTES_PER_ELEMENT + Int32Array.BYTES_PER_ELEMENT);
+    this.buffer = new SharedArrayBuffer((APPLIED + partitions) * BigInt64Array.BYTES_PER_ELEMENT + callBytes);
+    this.cells = new BigInt64Array(this.buffer, 0, APPLIED + partitions);
+    this.calls = callCells(this.buffer, partitions);
   }
 
   /** Seeds a partition's applied position from its stored checkpoint. */
@@ -59,16 +79,56 @@ export class GenerationSignals {
   retire(): void {
     Atomics.store(this.cells, RETIRED, 1n);
   }
+
+  /** Clears a partition's call counter before a task starts (a claim of a stopped worker may remain). */
+  resetCall(partition: number): void {
+    Atomics.store(this.calls.counters, partition, 0);
+  }
+
+  /** The partition's call counter: odd while a handler call runs, a new value for every call. */
+  call(partition: number): number {
+    return Atomics.load(this.calls.counters, partition);
+  }
+
+  /**
+   * Claims call `seen` if the partition is still in it: from then on its worker blocks instead of
+   * committing, so that terminating the thread cannot interrupt a write. Returns the position of
+   * the event the call is on (0 for init), or undefined when the call had ended.
+   */
+  claimCall(partition: number, seen: number): number | undefined {
+    // Only an odd counter is a running call (CLAIMED, -1, is not: -1 % 2 is -1).
+    if (seen % 2 !== 1 || Atomics.compareExchange(this.calls.counters, partition, seen, CLAIMED) !== seen) return undefined;
+    return this.calls.positions[partition];
+  }
 }
 
 /** The worker's side of both blocks, for one partition. */
 export class PartitionSignals {
   private readonly host: BigInt64Array;
   private readonly generation: BigInt64Array;
+  private readonly calls: ReturnType<typeof callCells>;
+  private counter: number;
 
-  constructor(host: SharedArrayBuffer, generation: SharedArrayBuffer, private readonly partition: number) {
+  constructor(host: SharedArrayBuffer, generation: SharedArrayBuffer, private readonly partition: number, partitions: number) {
     this.host = new BigInt64Array(host);
-    this.generation = new BigInt64Array(generation);
+    this.generation = new BigInt64Array(generation, 0, APPLIED + partitions);
+    this.calls = callCells(generation, partitions);
+    this.counter = Atomics.load(this.calls.counters, partition);
+  }
+
+  /** Marks a handler call on the event at `position` (0 for init) as running. */
+  enterCall(position: number): void {
+    this.calls.positions[this.partition] = position;
+    this.counter = (this.counter + 1) & CALL_MASK;
+    Atomics.store(this.calls.counters, this.partition, this.counter);
+  }
+
+  /** Marks the call as ended; if the host claimed it, blocks until the host terminates this thread. */
+  leaveCall(): void {
+    const inside = this.counter;
+    this.counter = (inside + 1) & CALL_MASK;
+    if (Atomics.compareExchange(this.calls.counters, this.partition, inside, this.counter) === inside) return;
+    for (;;) Atomics.wait(this.calls.counters, this.partition, CLAIMED);
   }
 
   head(): number {

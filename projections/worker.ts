@@ -1,15 +1,19 @@
 // The piscina worker: applies one partition of one view generation, reading events straight from
-// the events environment (read-only, by position range) and committing each batch's view changes
-// with its checkpoint in one transaction. Owns: the checkpoint moves only over committed effects.
-import { parentPort } from 'node:worker_threads';
+// the events environment (read-only, by position range), upcasting them as the runtime does, and
+// committing each batch's view changes with its checkpoint in one transaction. Owns: the
+// checkpoint moves only over committed effects.
+import { parentPort, threadId } from 'node:worker_threads';
 import type { LogReader, StoredEvent } from '../storage/event-log.js';
 import { openEventLog } from '../storage/lmdb-event-log.js';
 import { openViewStore, type ViewStore } from '../storage/views.js';
 import { PartitionCache } from './partition-cache.js';
 import { partitionOf } from './partition.js';
-import { eventFilter, type ProjectionFilter, type ProjectionModule } from './define-projection.js';
+import { eventFilter, type ProjectionFilter } from './define-projection.js';
+import { ProjectionUpcastersError } from './errors.js';
+import { loadModule, upcasterMismatch, type LoadedModule, type UpcasterKeys, type UpcasterMismatch } from './projection-module.js';
 import { PartitionSignals } from './signals.js';
 import { ViewBatch } from './view-batch.js';
+import { LOADED, PROGRESS } from './worker-messages.js';
 
 /** Apply partition `partition` of `generation` from its checkpoint, following the shared head. */
 export interface ApplyTask {
@@ -18,6 +22,8 @@ export interface ApplyTask {
   readonly projection: string;
   readonly module: string;
   readonly filter: ProjectionFilter | undefined;
+  /** The runtime's upcaster keys: the module must apply the same ones to the types it reads. */
+  readonly upcasters: UpcasterKeys;
   readonly generation: number;
   readonly partition: number;
   readonly partitions: number;
@@ -35,17 +41,22 @@ export interface DropTask {
   readonly generation: number;
 }
 
+/** Load a projection module and compare its upcasters with the runtime's; undefined if they agree or it cannot load. */
+export interface CheckTask {
+  readonly kind: 'check';
+  readonly module: string;
+  readonly filter: ProjectionFilter | undefined;
+  readonly upcasters: UpcasterKeys;
+}
+
 /** What the host posts to the pool. */
-export type ProjectionTask = ApplyTask | DropTask;
+export type ProjectionTask = ApplyTask | DropTask | CheckTask;
 
 /** Where an apply task left its partition; `error` when a handler threw (the checkpoint is right before it). */
 export interface ApplyResult {
   readonly position: number;
   readonly error?: { readonly message: string; readonly position: number };
 }
-
-/** Posted through the pool's 'message' event when a partition reached the position a reader awaits. */
-export const PROGRESS = 'rehydra:projection-progress';
 
 /** Most events per transaction while catching up; fewer when the head is closer. */
 const MAX_BATCH = 4096;
@@ -58,15 +69,22 @@ const MAX_CONFLICTS = 1_000;
 
 const logs = new Map<string, LogReader>();
 const stores = new Map<string, ViewStore>();
-const modules = new Map<string, Promise<ProjectionModule>>();
+
+// Terminating a thread that is still loading native addons aborts the process: the host waits for this.
+parentPort?.postMessage({ [LOADED]: threadId });
 
 /** The piscina entry point. */
-export default async function run(task: ProjectionTask): Promise<ApplyResult | undefined> {
-  if (task.kind === 'drop') {
-    viewStore(task.path).dropGeneration(task.projection, task.generation);
-    return undefined;
+export default async function run(task: ProjectionTask): Promise<ApplyResult | UpcasterMismatch | undefined> {
+  switch (task.kind) {
+    case 'drop':
+      viewStore(task.path).dropGeneration(task.projection, task.generation);
+      return undefined;
+    case 'check':
+      // A module that cannot load is reported by its apply tasks (in status()), which retry on resume().
+      return loadModule(task.module).then((module) => upcasterMismatch(task.upcasters, module.upcasters, task.filter), () => undefined);
+    case 'apply':
+      return apply(task);
   }
-  return apply(task);
 }
 
 /** Everything one apply task works with. */
@@ -75,7 +93,7 @@ interface Run {
   readonly views: ViewStore;
   readonly cache: PartitionCache;
   readonly signals: PartitionSignals;
-  readonly module: ProjectionModule;
+  readonly module: LoadedModule;
   readonly select: (event: StoredEvent) => boolean;
 }
 
@@ -83,14 +101,16 @@ async function apply(task: ApplyTask): Promise<ApplyResult> {
   const views = viewStore(task.path);
   views.refresh();
   const stored = views.checkpoint(task.projection, task.generation, task.partition);
-  let module: ProjectionModule;
+  let module: LoadedModule;
   try {
-    module = await load(task.module);
+    module = await loadModule(task.module);
+    const mismatch = upcasterMismatch(task.upcasters, module.upcasters, task.filter);
+    if (mismatch) throw new ProjectionUpcastersError(task.projection, mismatch.aggregateType, mismatch.missing, mismatch.unexpected);
   } catch (error) {
     return { position: stored ?? 0, error: { message: `cannot load ${task.module}: ${messageOf(error)}`, position: (stored ?? 0) + 1 } };
   }
   const cache = PartitionCache.open(`${task.path}\u0000${task.projection}\u0000${task.generation}\u0000${task.partition}`, stored ?? 0);
-  const signals = new PartitionSignals(task.host, task.signals, task.partition);
+  const signals = new PartitionSignals(task.host, task.signals, task.partition, task.partitions);
   const run: Run = { task, views, cache, signals, module, select: selector(task) };
   if (stored === undefined) {
     const error = initialize(run);
@@ -103,10 +123,16 @@ async function apply(task: ApplyTask): Promise<ApplyResult> {
 function initialize(run: Run): string | undefined {
   for (;;) {
     const batch = newBatch(run);
-    try {
-      if (run.task.partition === 0) run.module.init?.(batch);
-    } catch (error) {
-      return messageOf(error);
+    const { init } = run.module.exports;
+    if (run.task.partition === 0 && init) {
+      run.signals.enterCall(0);
+      try {
+        init(batch);
+      } catch (error) {
+        return messageOf(error);
+      } finally {
+        run.signals.leaveCall();
+      }
     }
     if (batch.commit(run.task.partition, 0)) return undefined;
   }
@@ -168,18 +194,25 @@ function newBatch({ task, views, signals, cache }: Run): ViewBatch {
   return new ViewBatch(views, task.projection, task.generation, task.partitions > 1 ? signals : undefined, cache);
 }
 
-function applyEvents({ module, select }: Run, view: ViewBatch, events: readonly StoredEvent[], end: number) {
+/** Upcasts, filters and handles `events[0..end)`; the index and message of the first that throws. */
+function applyEvents({ module, select, signals }: Run, view: ViewBatch, events: readonly StoredEvent[], end: number) {
+  const { handle } = module.exports;
   for (let index = 0; index < end; index++) {
-    const event = events[index]!;
-    if (!select(event)) continue;
-    view.owner = event.aggregateId;
+    const stored = events[index]!;
+    // Upcasters are user code too: they run under the time limit, and a throw stops the partition.
+    signals.enterCall(stored.position);
     try {
-      const result: unknown = module.handle(event, view);
+      const event = module.upcast(stored);
+      if (!select(event)) continue;
+      view.owner = event.aggregateId;
+      const result: unknown = handle(event, view);
       if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
         throw new TypeError('handle() returned a promise: projection handlers must be synchronous');
       }
     } catch (error) {
       return { index, message: messageOf(error) };
+    } finally {
+      signals.leaveCall();
     }
   }
   return undefined;
@@ -188,21 +221,6 @@ function applyEvents({ module, select }: Run, view: ViewBatch, events: readonly 
 function selector(task: ApplyTask): (event: StoredEvent) => boolean {
   const matches = eventFilter(task.filter);
   return (event) => matches(event) && partitionOf(event.aggregateId, task.partitions) === task.partition;
-}
-
-function load(href: string): Promise<ProjectionModule> {
-  let module = modules.get(href);
-  if (!module) {
-    module = import(href).then((exports: Partial<ProjectionModule>) => {
-      if (typeof exports.handle !== 'function') throw new TypeError('the module does not export a handle(event, view) function');
-      if (exports.init !== undefined && typeof exports.init !== 'function') throw new TypeError('the module exports an init that is not a function');
-      return exports as ProjectionModule;
-    });
-    // A failed import is not cached, so that resume() tries again.
-    module.catch(() => modules.delete(href));
-    modules.set(href, module);
-  }
-  return module;
 }
 
 function eventLog(path: string): LogReader {

@@ -23,7 +23,9 @@ export {
   UnknownCommandError, InvalidCommandError, IllegalEventError, MailboxFullError, ApplyError, ReplayError, NonDeterministicMachineError,
   UpcastError,
 } from '../actors/errors.js';
-export { UnknownProjectionError, ProjectionTimeoutError, ProjectionFailedError } from '../projections/errors.js';
+export {
+  UnknownProjectionError, ProjectionTimeoutError, ProjectionFailedError, ProjectionHandlerTimeoutError, ProjectionUpcastersError,
+} from '../projections/errors.js';
 export { UnknownAggregateError } from './errors.js';
 export { openEventLog } from '../storage/lmdb-event-log.js';
 export type { EventLogOptions } from '../storage/lmdb-event-log.js';

@@ -43,7 +43,11 @@ export async function startRuntime(options: ResolvedOptions, log: EventLog): Pro
   if (options.projections.length > 0) {
     try {
       projections = await startProjections({
-        path: options.path, projections: options.projections, workers: options.workers, headPosition: () => log.headPosition(),
+        path: options.path,
+        projections: options.projections,
+        aggregates: options.aggregates.values(),
+        workers: options.workers,
+        headPosition: () => log.headPosition(),
       });
     } catch (error) {
       await log.close();

@@ -16,8 +16,9 @@ describe('defineProjection', () => {
   it('fills defaults, resolves the module to a URL string and freezes the result', () => {
     const url = new URL('file:///srv/app/balances.projection.js');
     const definition = defineProjection({ name: 'balances', module: url });
-    expect(definition).toEqual({ name: 'balances', module: url.href, partitions: 1, filter: undefined });
+    expect(definition).toEqual({ name: 'balances', module: url.href, partitions: 1, filter: undefined, handlerTimeoutMs: 30_000 });
     expect(Object.isFrozen(definition)).toBe(true);
+    expect(defineProjection({ name: 'b', module: url, handlerTimeoutMs: Infinity }).handlerTimeoutMs).toBe(Infinity);
     expect(defineProjection({ name: 'b', module: 'dist/b.js' }).module).toBe(pathToFileURL(resolve('dist/b.js')).href);
     expect(defineProjection({ name: 'b', module: 'file:///srv/b.js' }).module).toBe('file:///srv/b.js');
   });
@@ -37,6 +38,9 @@ describe('defineProjection', () => {
     [{ name: 'b', module: 'file:///b.js', partitions: 1.5 }, RangeError, 'options.partitions must be a positive integer (got 1.5)'],
     [{ name: 'b', module: 42 }, TypeError, 'options.module must be a path or URL of an ES module (got number)'],
     [{ name: 'b', module: 'file:///b.js', filter: { eventTypes: 'AccountOpened' } }, TypeError, 'options.filter.eventTypes must be an array of strings'],
+    [{ name: 'b', module: 'file:///b.js', handlerTimeoutMs: 0 }, RangeError, 'options.handlerTimeoutMs must be a positive number of milliseconds or Infinity (got 0)'],
+    [{ name: 'b', module: 'file:///b.js', handlerTimeoutMs: Number.NaN }, RangeError, 'options.handlerTimeoutMs must be a positive number of milliseconds or Infinity (got NaN)'],
+    [{ name: 'b', module: 'file:///b.js', handlerTimeoutMs: '500' }, RangeError, 'options.handlerTimeoutMs must be a positive number of milliseconds or Infinity (got "500")'],
   ])('refuses %j', (options, type, message) => {
     const error = thrownBy(() => defineProjection(options as never));
     expect(error).toBeInstanceOf(type);

@@ -86,7 +86,7 @@ describe('projection failures', () => {
     await expect(view.waitFor(log.headPosition())).rejects.toBeInstanceOf(ProjectionFailedError);
     await expect.poll(() => view.status().partitions[other]!.position, { timeout: 10_000 }).toBe(log.headPosition());
     const status = view.status();
-    expect(status.error).toEqual({ message: 'poisoned MoneyDeposited of a-5', position: poisoned, partition: stopped });
+    expect(status.error).toEqual({ code: 'ERR_PROJECTION_FAILED', message: 'poisoned MoneyDeposited of a-5', position: poisoned, partition: stopped });
     // The checkpoint stays before the poisoned event, at or after this partition's last event before it
     // (a partition reads past other partitions' events without applying them).
     const ownBefore = Math.max(0, ...[...log.readAll()].filter((e) => e.position < poisoned && partitionOf(e.aggregateId, 2) === stopped).map((e) => e.position));
