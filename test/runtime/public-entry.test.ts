@@ -8,7 +8,7 @@ describe('the rehydra entry', () => {
     expect(Object.keys(entry).sort()).toEqual([
       'ApplyError', 'ConcurrencyError', 'CorruptDataError', 'EncodingError', 'IllegalEventError', 'InvalidCommandError',
       'MailboxFullError', 'NonDeterministicMachineError', 'NotADataDirectoryError', 'PersistenceError', 'ProjectionFailedError',
-      'ProjectionTimeoutError', 'ReadOnlyStorageError', 'RehydraError', 'ReplayError', 'RuntimeClosedError', 'SizeLimitError',
+      'ProjectionHandlerTimeoutError', 'ProjectionTimeoutError', 'ProjectionUpcastersError', 'ReadOnlyStorageError', 'RehydraError', 'ReplayError', 'RuntimeClosedError', 'SizeLimitError',
       'StorageLockedError', 'UnknownAggregateError', 'UnknownCommandError', 'UnknownProjectionError', 'UpcastError',
       'createRuntime', 'defineAggregate', 'defineProjection', 'openEventLog',
     ]);
