@@ -21,7 +21,7 @@ export {
   UnknownCommandError, InvalidCommandError, IllegalEventError, MailboxFullError, ApplyError, ReplayError, NonDeterministicMachineError,
 } from '../actors/errors.js';
 export { UnknownProjectionError, ProjectionTimeoutError, ProjectionFailedError } from '../projections/errors.js';
-export { UnknownAggregateError } from './errors.js';
+export { UnknownAggregateError, ActorLimitError } from './errors.js';
 export { openEventLog } from '../storage/lmdb-event-log.js';
 export type { EventLogOptions } from '../storage/lmdb-event-log.js';
 export type {
