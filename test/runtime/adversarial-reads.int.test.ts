@@ -56,9 +56,11 @@ describe('read options: refused at the call, naming the option', () => {
     await seed.expectServesAndRestarts();
   });
 
-  it("a projection's waitFor and query refuse malformed positions, timeouts, limits and bounds", async () => {
+  it("a projection's waitFor and query refuse malformed positions, timeouts, limits and bounds; any name works", async () => {
     const balances = defineProjection({ name: 'balances', module: balancesProjectionUrl() });
-    const seed = await Seeded.open(harness, { projections: [balances], workers: 1 });
+    // A projection named like Object.prototype's accessor is a name like any other.
+    const proto = defineProjection({ name: '__proto__', module: balancesProjectionUrl() });
+    const seed = await Seeded.open(harness, { projections: [balances, proto], workers: 1 });
     const projection = seed.runtime.projection('balances');
     for (const [waiting, fragment] of [
       [projection.waitFor(NaN), 'position must be a non-negative integer (got NaN)'],
@@ -72,6 +74,11 @@ describe('read options: refused at the call, naming the option', () => {
     expectError(thrownBy(() => projection.query({ end: null as never })), TypeError, undefined, 'options.end of query');
     await projection.waitFor(3);
     expect(projection.query({ start: 'a-1', end: 'a-2' }).map((entry) => entry.key)).toEqual(['a-1']);
+    await seed.runtime.projection('__proto__').waitFor(3);
+    expect(seed.runtime.projection('__proto__').get('a-1')).toEqual(projection.get('a-1'));
+    const { projections } = seed.runtime.metrics();
+    expect(Object.keys(projections)).toEqual(['balances', '__proto__']);
+    expect(Object.getPrototypeOf(projections)).toBe(Object.prototype);
     await seed.expectServesAndRestarts();
   });
 });
