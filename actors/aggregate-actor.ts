@@ -7,6 +7,7 @@ import type { AnyActor } from 'xstate';
 import { ConcurrencyError, PersistenceError } from '../storage/errors.js';
 import type { AppendLog, CommandLedger, EventMetadata, NewEvent, SnapshotStore, StagedAppend } from '../storage/event-log.js';
 import { streamName, type StreamRef } from '../storage/keys.js';
+import { unstorable } from '../storage/storable.js';
 import { decide } from './decide.js';
 import type { AggregateDefinition, Command, DomainEvent } from './define-aggregate.js';
 import { MailboxFullError } from './errors.js';
@@ -24,8 +25,6 @@ export interface ActorHost {
   rejected(): void;
   rehydrated(): void;
   snapshotWritten(): void;
-  /** The actor became quiescent (nothing queued or in flight). */
-  quiescent(actor: AggregateActor): void;
 }
 
 interface CommandWork {
@@ -89,7 +88,7 @@ export class AggregateActor {
     return streamName(this.stream);
   }
 
-  /** Commands and queries queued or waiting for durability. */
+  /** Commands and queries queued or waiting for durability; `mailboxCapacity` bounds it. */
   get depth(): number {
     return (this.mailbox?.length ?? 0) + this.inflight;
   }
@@ -111,7 +110,7 @@ export class AggregateActor {
     return new Promise<SendResult>((resolve, reject) => this.submit({ kind: 'command', command, options, started, resolve, reject }));
   }
 
-  /** The current state, as of every command queued before it, once those are durable. */
+  /** The current state, as of every command queued before it, once those are durable; MailboxFullError as send. */
   state(): Promise<AggregateState> {
     return new Promise<AggregateState>((resolve, reject) => this.submit({ kind: 'query', resolve, reject }));
   }
@@ -123,7 +122,8 @@ export class AggregateActor {
   }
 
   private submit(work: Work): void {
-    if (work.kind === 'command' && this.depth >= this.host.mailboxCapacity) {
+    // Queries count too: a query waits for the writes before it, and must not grow memory unbounded.
+    if (this.depth >= this.host.mailboxCapacity) {
       return this.fail(work, new MailboxFullError(this.name, this.host.mailboxCapacity));
     }
     if (this.status === 'failed') this.load();
@@ -147,12 +147,10 @@ export class AggregateActor {
       this.status = 'failed';
       this.failure = error;
       for (const work of this.mailbox?.drain() ?? []) this.fail(work, error);
-      this.host.quiescent(this);
       return;
     }
     const mailbox = this.mailbox;
     while (mailbox && this.status === 'ready' && mailbox.length > 0) this.run(mailbox.shift()!);
-    if (this.depth === 0) this.host.quiescent(this);
   }
 
   private run(work: Work): void {
@@ -172,15 +170,21 @@ export class AggregateActor {
   private refuse(work: CommandWork, error: unknown): void {
     const pending = this.last;
     if (!pending) return this.fail(work, error);
+    this.whenSettled(pending, () => this.fail(work, error), (failure) => this.fail(work, failure));
+  }
+
+  /** Runs `durable` or `failed` once `pending` (this.last) settles; counted in flight meanwhile. */
+  private whenSettled(pending: Promise<unknown>, durable: () => void, failed: (error: PersistenceError) => void): void {
     this.inflight++;
-    const settle = (outcome: unknown): void => {
-      this.inflight--;
-      this.fail(work, outcome);
-      if (this.depth === 0) this.host.quiescent(this);
-    };
     pending.then(
-      () => settle(error),
-      (failure: unknown) => settle(this.persistenceError(failure)),
+      () => {
+        this.inflight--;
+        durable();
+      },
+      (failure: unknown) => {
+        this.inflight--;
+        failed(this.persistenceError(failure));
+      },
     );
   }
 
@@ -197,7 +201,7 @@ export class AggregateActor {
   private answer(work: QueryWork): void {
     const snapshot = this.actor!.getSnapshot();
     const state: AggregateState = { value: snapshot.value, context: snapshot.context, version: this.version };
-    if (this.last) this.last.then(() => work.resolve(state), (failure: unknown) => work.reject(this.persistenceError(failure)));
+    if (this.last) this.whenSettled(this.last, () => work.resolve(state), work.reject);
     else work.resolve(state);
   }
 
@@ -250,6 +254,9 @@ export class AggregateActor {
     if (every === 0 || Math.floor(version / every) === Math.floor(before / every)) return;
     // Taken now, while the actor is exactly at `version`; written only once those events are durable.
     const state = this.actor!.getPersistedSnapshot();
+    // A context the codec would change (a Set, a class instance) would rehydrate into a state no
+    // replay computes: such a snapshot is not written, and full replay stays the truth.
+    if (unstorable(state, 'state') !== undefined) return;
     const fingerprint = this.definition.fingerprint;
     staged.commit.then(
       () => this.host.log.putSnapshot(this.stream, { version, position, fingerprint, state }).then(() => this.host.snapshotWritten()),
@@ -272,7 +279,6 @@ export class AggregateActor {
         if (this.last === after) this.last = undefined;
         this.host.accepted((performance.now() - work.started) * 1000);
         work.resolve(result());
-        if (this.depth === 0) this.host.quiescent(this);
       },
       (error: unknown) => {
         this.inflight--;

@@ -4,6 +4,7 @@
 // refusal is a typed error; the actor has moved (and must be rebuilt) iff its snapshot changed.
 import type { AnyActor } from 'xstate';
 import { streamName, type StreamRef } from '../storage/keys.js';
+import { isWellFormed } from '../storage/storable.js';
 import { applyEvent, failureOf } from './apply-event.js';
 import type { AggregateDefinition, Command, DomainEvent } from './define-aggregate.js';
 import { ApplyError, IllegalEventError, InvalidCommandError, UnknownCommandError } from './errors.js';
@@ -14,8 +15,20 @@ function toEvents(stream: StreamRef, commandType: string, output: unknown): Doma
     if (typeof event !== 'object' || event === null || typeof (event as DomainEvent).type !== 'string') {
       throw new InvalidCommandError(streamName(stream), `handler "${commandType}" must return events ({ type: string, ... }), an array of them, or nothing`);
     }
+    const reason = eventTypeProblem((event as DomainEvent).type);
+    if (reason) throw new InvalidCommandError(streamName(stream), `handler "${commandType}" returned event type ${JSON.stringify((event as DomainEvent).type)}: ${reason}`);
   }
   return events as DomainEvent[];
+}
+
+/** Why an event type cannot be stored, or undefined. */
+function eventTypeProblem(type: string): string | undefined {
+  if (type.length === 0) return 'an event type must not be empty';
+  // XState's own events (xstate.stop, xstate.init, …) act on the actor itself: one stored would
+  // stop or reset the aggregate on every replay.
+  if (type.startsWith('xstate.')) return 'types starting with "xstate." are XState\'s own events and cannot be stored';
+  if (!isWellFormed(type)) return 'it holds a lone surrogate (ill-formed UTF-16) and would not read back as written';
+  return undefined;
 }
 
 /**

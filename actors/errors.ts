@@ -40,7 +40,7 @@ export class IllegalEventError extends RehydraError {
   }
 }
 
-/** The aggregate already holds `capacity` unacknowledged commands: back off and retry. */
+/** The aggregate already holds `capacity` unanswered commands and queries: back off and retry. */
 export class MailboxFullError extends RehydraError {
   constructor(
     readonly stream: string,
@@ -48,7 +48,7 @@ export class MailboxFullError extends RehydraError {
   ) {
     super(
       'ERR_MAILBOX_FULL',
-      `${stream} has ${capacity} commands queued or in flight (mailboxCapacity): retry after some are acknowledged`,
+      `${stream} has ${capacity} commands or queries queued or in flight (mailboxCapacity): retry after some are answered`,
     );
   }
 }

@@ -11,8 +11,9 @@ export function upcast(definition: AggregateDefinition | undefined, event: Store
   if (!definition) return event;
   let current = event;
   for (let step = 0; step < MAX_CHAIN; step++) {
-    const upcaster = definition.upcasters[current.type];
-    if (!upcaster) return current;
+    // Own keys only: an event type like "valueOf" must not find Object.prototype's method.
+    if (!Object.hasOwn(definition.upcasters, current.type)) return current;
+    const upcaster = definition.upcasters[current.type]!;
     const next = upcaster(current);
     const changedType = next.type !== current.type;
     current = { ...current, ...next, position: event.position, version: event.version, aggregateId: event.aggregateId };

@@ -133,8 +133,15 @@ export class ProjectionController implements Projection {
 
   query(options: ViewRange = {}): ViewEntry[] {
     this.checkOpen('query');
+    if (typeof options !== 'object' || options === null) throw new TypeError('the options of query must be an object');
     const { limit } = options;
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new RangeError(`options.limit must be a non-negative integer (got ${limit})`);
+    for (const bound of ['start', 'end'] as const) {
+      // Any other type would be encoded as some other key and bound the range silently wrong.
+      if (options[bound] !== undefined && typeof options[bound] !== 'string') {
+        throw new TypeError(`options.${bound} of query must be a view key string (got ${typeof options[bound]})`);
+      }
+    }
     return this.context.store.range(this.name, this.active.number, options);
   }
 

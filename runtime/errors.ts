@@ -14,3 +14,16 @@ export class UnknownAggregateError extends RehydraError {
     );
   }
 }
+
+/** Every one of the `maxActiveActors` live actors is busy: a command or query for another aggregate is refused at once. */
+export class ActorLimitError extends RehydraError {
+  constructor(
+    readonly stream: string,
+    readonly maxActiveActors: number,
+  ) {
+    super(
+      'ERR_ACTOR_LIMIT',
+      `${stream} cannot be loaded: all ${maxActiveActors} live actors (maxActiveActors) have work queued or in flight; retry after some commands are acknowledged`,
+    );
+  }
+}

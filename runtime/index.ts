@@ -26,7 +26,7 @@ export {
 export {
   UnknownProjectionError, ProjectionTimeoutError, ProjectionFailedError, ProjectionHandlerTimeoutError, ProjectionUpcastersError,
 } from '../projections/errors.js';
-export { UnknownAggregateError } from './errors.js';
+export { UnknownAggregateError, ActorLimitError } from './errors.js';
 export { openEventLog } from '../storage/lmdb-event-log.js';
 export type { EventLogOptions } from '../storage/lmdb-event-log.js';
 export type {

@@ -1,7 +1,8 @@
 // The live actors, at most one per stream. A use only stamps `lastUsed` (no reordering on the
 // hot path); eviction walks `order` from its oldest insertion and gives actors used since the
 // previous pass a second chance by moving them to the end (the CLOCK approximation of LRU). Only
-// idle actors (nothing queued or in flight) are passivated, so no command is dropped or reordered.
+// idle actors (nothing queued or in flight) are passivated, so no command is dropped or reordered;
+// maxActiveActors is a hard cap, so when every live actor is busy a new one is not admitted.
 import type { AggregateActor } from '../actors/aggregate-actor.js';
 import { StreamMap } from '../storage/stream-map.js';
 
@@ -29,6 +30,24 @@ export class Registry {
     return actor;
   }
 
+  /**
+   * Makes room for one more actor, passivating idle ones (least recently used first, then any);
+   * false when all `maxActiveActors` live actors are busy.
+   */
+  admit(now: number): boolean {
+    if (this.order.size < this.maxActive) return true;
+    this.trim(now, 1);
+    if (this.order.size < this.maxActive) return true;
+    // Every idle actor was given its second chance by that pass: the oldest one goes now.
+    for (const actor of this.order) {
+      if (!actor.idle) continue;
+      this.passivate(actor);
+      return true;
+    }
+    return false;
+  }
+
+  /** Adds an actor `admit` made room for. */
   add(actor: AggregateActor, now: number): void {
     actor.lastUsed = now;
     this.live.set(actor.stream.type, actor.stream.id, actor);
@@ -49,14 +68,14 @@ export class Registry {
     this.trim(now);
   }
 
-  /** Brings the live set back under maxActiveActors, least recently used idle actors first. */
-  private trim(now: number): void {
+  /** Brings the live set to `room` under maxActiveActors, least recently used idle actors first. */
+  private trim(now: number, room = 0): void {
     // Every call is a pass of the clock hand, also when nothing has to go: otherwise the first pass
     // over capacity would find everyone "used since the previous pass" and the next would evict the
     // newest actors first.
     const previousPass = this.lastTrim;
     this.lastTrim = now;
-    let excess = this.order.size - this.maxActive;
+    let excess = this.order.size - this.maxActive + room;
     if (excess <= 0) return;
     let budget = this.order.size;
     for (const actor of this.order) {

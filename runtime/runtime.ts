@@ -11,7 +11,8 @@ import { openEventLog } from '../storage/lmdb-event-log.js';
 import { RuntimeClosedError } from '../storage/errors.js';
 import { InvalidCommandError, UnknownCommandError } from '../actors/errors.js';
 import { UnknownProjectionError } from '../projections/errors.js';
-import { UnknownAggregateError } from './errors.js';
+import { ActorLimitError, UnknownAggregateError } from './errors.js';
+import { isWellFormed } from '../storage/storable.js';
 import { startProjections, type ProjectionHost } from '../projections/projection-pool.js';
 import type { Projection } from '../projections/projection-controller.js';
 import { bothIterable } from './event-iterable.js';
@@ -93,10 +94,13 @@ class RehydraRuntime implements Runtime, ActorHost {
       }
       if (options !== NO_OPTIONS) checkSendOptions(aggregateType, aggregateId, options);
       const now = performance.now();
-      this.metricsRecorder.commandsSubmitted++;
+      // Counted once an actor takes it: a refusal at the door (ActorLimitError too) is not outstanding.
+      const submit = (actor: AggregateActor): Promise<SendResult> => {
+        this.metricsRecorder.commandsSubmitted++;
+        return actor.send(command, options, now);
+      };
       const live = this.registry.use(aggregateType, aggregateId, now);
-      if (live) return live.send(command, options, now);
-      return this.withNewActor(definition, aggregateId, now, (actor) => actor.send(command, options, now));
+      return live ? submit(live) : this.withNewActor(definition, aggregateId, now, submit);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -105,6 +109,7 @@ class RehydraRuntime implements Runtime, ActorHost {
   async state(aggregateType: string, aggregateId: string, options: StateOptions = {}): Promise<AggregateState> {
     const definition = this.definitionFor(aggregateType, aggregateId, 'state of');
     const stream = { type: aggregateType, id: aggregateId };
+    if (typeof options !== 'object' || options === null) throw new TypeError(`the options of state(${streamName(stream)}) must be an object`);
     if (options.version === undefined && options.at === undefined) {
       const now = performance.now();
       const live = this.registry.use(aggregateType, aggregateId, now);
@@ -201,10 +206,6 @@ class RehydraRuntime implements Runtime, ActorHost {
     this.metricsRecorder.snapshotsWritten++;
   }
 
-  quiescent(): void {
-    if (this.registry.size > this.options.maxActiveActors) this.registry.sweep(performance.now());
-  }
-
   private readonly upcastAny = (event: StoredEvent): StoredEvent => upcast(this.options.aggregates.get(event.aggregateType), event);
 
   /** The definition of a valid (type, id); `verb` only goes into error messages. */
@@ -215,6 +216,10 @@ class RehydraRuntime implements Runtime, ActorHost {
     if (typeof aggregateId !== 'string' || aggregateId.length === 0) {
       throw new InvalidCommandError(`${aggregateType}/?`, `the aggregate id must be a non-empty string (got ${JSON.stringify(aggregateId)})`);
     }
+    if (!isWellFormed(aggregateId)) {
+      throw new InvalidCommandError(`${aggregateType}/${JSON.stringify(aggregateId)}`,
+        'the aggregate id holds a lone surrogate (ill-formed UTF-16): stored as UTF-8 it would read back as another id');
+    }
     // A UTF-8 character is at most 3 bytes per UTF-16 unit: short ids need no byte count.
     const bytes = aggregateId.length * 3 <= LIMITS.aggregateIdBytes ? 0 : Buffer.byteLength(aggregateId);
     if (bytes > LIMITS.aggregateIdBytes) {
@@ -224,12 +229,13 @@ class RehydraRuntime implements Runtime, ActorHost {
   }
 
   /**
-   * Gives work to the stream's live actor, rehydrating it if needed. A new actor is idle until
-   * `use` has queued its work, and adding it may passivate idle actors (maxActiveActors): so it
-   * joins the registry only after that, or it could be stopped before its first command ran.
+   * Gives work to the stream's live actor, rehydrating it if needed; ActorLimitError when all
+   * maxActiveActors live actors are busy. A new actor is idle until `use` has queued its work:
+   * it joins the registry only after that, or a later admit could stop it before its first command ran.
    */
   private withNewActor<T>(definition: AggregateDefinition, aggregateId: string, now: number, use: (actor: AggregateActor) => T): T {
     const stream: StreamRef = { type: definition.type, id: aggregateId };
+    if (!this.registry.admit(now)) throw new ActorLimitError(streamName(stream), this.options.maxActiveActors);
     const actor = new AggregateActor(definition, stream, this);
     actor.load();
     try {
@@ -240,11 +246,10 @@ class RehydraRuntime implements Runtime, ActorHost {
   }
 
   private projectionMetrics(): RuntimeMetrics['projections'] {
-    const result: Record<string, { position: number; lag: number }> = {};
-    for (const [name, status] of Object.entries(this.projections?.status() ?? {})) {
-      result[name] = { position: status.position, lag: status.lag };
-    }
-    return result;
+    // fromEntries defines own keys: a projection named "__proto__" must not set a prototype.
+    return Object.fromEntries(
+      Object.entries(this.projections?.status() ?? {}).map(([name, status]) => [name, { position: status.position, lag: status.lag }]),
+    );
   }
 
   private checkDrained(): void {

@@ -19,11 +19,14 @@ export interface RuntimeOptions {
   readonly projections?: readonly ProjectionDefinition[];
   /** Ack after fsync ('sync') or at commit ('async', faster, loses the last commits on power loss). @default 'sync' */
   readonly durability?: Durability;
-  /** Most commands queued or in flight per aggregate before MailboxFullError. @default 1024 */
+  /** Most commands and state() queries queued or in flight per aggregate before MailboxFullError. @default 1024 */
   readonly mailboxCapacity?: number;
   /** Passivate an actor idle this long (ms); 0 disables. @default 60000 */
   readonly idleTimeoutMs?: number;
-  /** Most live actors; the least recently used idle ones are passivated first. @default 100000 */
+  /**
+   * Hard cap on live actors: the least recently used idle one is passivated to make room; when all
+   * are busy, a command or state() for another aggregate is refused with ActorLimitError. @default 100000
+   */
   readonly maxActiveActors?: number;
   /** Projection worker threads. @default min(2, available cores) */
   readonly workers?: number;
@@ -45,8 +48,12 @@ export type EventIterable = IterableIterator<StoredEvent> & AsyncIterable<Stored
 export interface SubscribeOptions {
   /** First position delivered. @default 1 */
   readonly fromPosition?: number;
-  /** Called if the handler throws; the subscription stops. @default console.error */
-  readonly onError?: (error: unknown, event: StoredEvent) => void;
+  /**
+   * Called once when the subscription stops on an error: the handler threw (or its promise
+   * rejected) on `event`, or reading the log failed (`event` undefined). If it throws in turn,
+   * both errors are logged. @default console.error
+   */
+  readonly onError?: (error: unknown, event: StoredEvent | undefined) => void;
 }
 
 /** Histogram summary of command latency, milliseconds. */
@@ -84,7 +91,7 @@ export interface Runtime {
   send(aggregateType: string, aggregateId: string, command: Command, options?: SendOptions): Promise<SendResult>;
   /** The aggregate's state: current, or as of a version or time. */
   state(aggregateType: string, aggregateId: string, options?: StateOptions): Promise<AggregateState>;
-  /** One aggregate's events in version order (upcast). */
+  /** One aggregate's durable events in version order (upcast); options checked at the call. */
   readStream(aggregateType: string, aggregateId: string, options?: ReadStreamOptions): EventIterable;
   /** All durable events in global order (upcast). */
   readAll(options?: ReadAllOptions): EventIterable;

@@ -10,6 +10,7 @@ import { Packr } from 'msgpackr';
 import { CorruptDataError } from './errors.js';
 import type { EventMetadata } from './event-log.js';
 import { fnv1a } from './id-hash.js';
+import { assertStorable } from './storable.js';
 
 /** The part of an event that is stored under its position (position itself is the key). */
 export interface EventRecord {
@@ -97,10 +98,6 @@ export function createEventCodec(store: StructureStore, readOnly: boolean, forma
     // The writer's table can be ahead of the stored one (saved in a batch not yet committed);
     // msgpackr reloads it after a failed pack, and the stored copy would reuse ids already written.
     getStructures: () => (saved.length > 0 ? saved : store.load()) ?? [],
-    // msgpackr writes a function as undefined; refuse it so the stored event is the decided one.
-    writeFunction: () => {
-      throw new TypeError('a function cannot be stored in an event');
-    },
     saveStructures: readOnly
       ? undefined
       : (structures: unknown[]) => {
@@ -113,6 +110,10 @@ export function createEventCodec(store: StructureStore, readOnly: boolean, forma
 
   return {
     encode(record, prev) {
+      // Refused, not mangled: what msgpackr would change would replay differently (see storable.ts).
+      assertStorable(record.type, 'type');
+      assertStorable(record.data, 'data');
+      assertStorable(record.metadata, 'metadata');
       const body = packr.pack(record);
       const value = Buffer.allocUnsafe(recordAt + body.length);
       value.writeUIntBE(prev, 0, PREV_BYTES);

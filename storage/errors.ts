@@ -4,6 +4,7 @@
 
 /** Every `code` a RehydraError can carry; stable across releases, so callers may switch on it. */
 export type ErrorCode =
+  | 'ERR_ACTOR_LIMIT'
   | 'ERR_APPLY'
   | 'ERR_CLI_USAGE'
   | 'ERR_CONCURRENCY'

@@ -138,7 +138,7 @@ export interface SnapshotStore {
 
 /** Reads of one stream, and the list of streams. */
 export interface StreamReader {
-  /** Events of one stream in version order (committed ones), read lazily. */
+  /** Events of one stream in version order, never past the durable head; read lazily, options checked at the call. */
   readStream(stream: StreamRef, options?: ReadStreamOptions): IterableIterator<StoredEvent>;
   /** The stream's committed head (in 'sync' mode it may lead the durable head by one batch); undefined when it has no events. */
   streamHead(stream: StreamRef): StreamHead | undefined;
@@ -148,7 +148,7 @@ export interface StreamReader {
 
 /** Reads of the global log in position order, and a call each time its durable head moves. */
 export interface LogReader {
-  /** Events in global order, up to the durable head, read lazily. */
+  /** Events in global order, up to the durable head; read lazily, options checked at the call. */
   readAll(options?: ReadAllOptions): IterableIterator<StoredEvent>;
   /**
    * Reads up to `limit` log entries from `fromPosition` (never past the durable head) and decodes

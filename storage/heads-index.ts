@@ -2,7 +2,9 @@
 // append rewrites one B-tree leaf per touched stream per commit: most of the bytes an event cost.
 // So committed heads are kept in memory ("dirty") and written in bulk about once a second, with
 // `headsAt` in meta: the heads table reflects every event up to that position. Whatever lies
-// after it is rebuilt from the log itself on open, so a crash loses no head.
+// after it is rebuilt from the log itself on open, so a crash loses no head. A read-only index
+// keeps only the heads the table lacks (after the writer's `headsAt`), so its memory is bounded
+// by the writer's unflushed window, as the writer's own dirty set is.
 import type { Database } from 'lmdb';
 import { CorruptDataError } from './errors.js';
 import type { StreamHead, StreamRef } from './event-log.js';
@@ -42,6 +44,8 @@ export class HeadsIndex {
   private readonly dirty = new Set<Entry>();
   /** The log position up to which the dirty entries (plus the table) are complete. */
   private scannedTo = 0;
+  /** Read-only: the writer's `headsAt` when the overlay was last pruned. */
+  private prunedAt = 0;
   private committedTo = 0;
   private lastFlush = performance.now();
   /** A chunk of heads is being committed. */
@@ -58,6 +62,11 @@ export class HeadsIndex {
     this.scannedTo = (meta.get(HEADS_AT) as number | undefined) ?? 0;
     this.catchUp();
     this.committedTo = this.scannedTo;
+  }
+
+  /** How many heads are kept in memory. */
+  get size(): number {
+    return this.entries.size;
   }
 
   /** The head `stage` checks against: staged, else committed. */
@@ -157,6 +166,19 @@ export class HeadsIndex {
     for (const event of this.scan(this.scannedTo)) {
       this.markCommitted(this.entry(event.type, event.id), { version: event.version, position: event.position });
       this.scannedTo = event.position;
+    }
+    if (this.readOnly) this.pruneFlushed();
+  }
+
+  /** Read-only: forgets the heads the writer has written to the table since (it holds them, or newer). */
+  private pruneFlushed(): void {
+    const headsAt = (this.meta.get(HEADS_AT) as number | undefined) ?? 0;
+    if (headsAt <= this.prunedAt) return;
+    this.prunedAt = headsAt;
+    for (const entry of this.dirty) {
+      if (entry.committed!.position > headsAt) continue;
+      this.dirty.delete(entry);
+      this.entries.delete(entry.type, entry.id);
     }
   }
 

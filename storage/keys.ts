@@ -1,6 +1,7 @@
 // Key shapes and size limits of the event environment. LMDB keys are at most 1,978 bytes, and
 // the command ledger's key holds type + id + commandId, so each part is capped well below that.
 import { SizeLimitError } from './errors.js';
+import { isWellFormed } from './storable.js';
 
 /** Identifies one event stream: the aggregate type and the aggregate id. */
 export interface StreamRef {
@@ -27,7 +28,10 @@ export function streamKey(type: string, id: string): string {
   return `${type}\u0000${id}`;
 }
 
+/** Throws unless `value` can be a key part: well-formed UTF-16 (it is stored as UTF-8) within `limit` bytes. */
 export function checkKeyPart(what: string, value: string, limit: number): void {
+  // A lone surrogate becomes U+FFFD in UTF-8: the key would be acknowledged, then read back as another.
+  if (!isWellFormed(value)) throw new TypeError(`${what} holds a lone surrogate (ill-formed UTF-16): it would not read back as written`);
   const bytes = Buffer.byteLength(value);
   if (bytes > limit) throw new SizeLimitError(what, bytes, limit);
 }

@@ -17,6 +17,7 @@ import type {
 import { GroupCommit, type Durability } from './group-commit.js';
 import { HeadsIndex } from './heads-index.js';
 import { LIMITS, checkKeyPart, checkStreamRef, streamKey, streamName } from './keys.js';
+import { checkReadAllOptions, checkReadStreamOptions } from './read-options.js';
 import { claimWriter, refuseSecondWriterHere, type WriterLock } from './writer-lock.js';
 
 /** Options of `openEventLog`. */
@@ -249,11 +250,16 @@ export class LmdbEventLog implements EventLog {
     return staged;
   }
 
-  *readStream(stream: StreamRef, options: ReadStreamOptions = {}): IterableIterator<StoredEvent> {
-    const head = this.streamHead(stream);
+  readStream(stream: StreamRef, options: ReadStreamOptions = {}): IterableIterator<StoredEvent> {
+    checkReadStreamOptions(streamName(stream), options);
+    return this.streamEvents(stream, options.fromVersion ?? 1, options.toVersion);
+  }
+
+  private *streamEvents(stream: StreamRef, fromVersion: number, toVersion: number | undefined): IterableIterator<StoredEvent> {
+    const head = this.durableStreamHead(stream);
     if (!head) return;
-    const from = Math.max(1, options.fromVersion ?? 1);
-    const to = Math.min(head.version, options.toVersion ?? head.version);
+    const from = Math.max(1, fromVersion);
+    const to = Math.min(head.version, toVersion ?? head.version);
     if (from > to) return;
     // Walk back from the head to `from` through the 6-byte prev headers. A short range (a
     // rehydration's tail) is decoded on the way, one read per event; a long one keeps only
@@ -275,11 +281,15 @@ export class LmdbEventLog implements EventLog {
     for (let i = 0; i < count; i++) yield events ? events[i]! : this.decodeInStream(positions[i]!, stream, from + i);
   }
 
-  *readAll(options: ReadAllOptions = {}): IterableIterator<StoredEvent> {
-    const start = Math.max(1, options.fromPosition ?? 1);
+  readAll(options: ReadAllOptions = {}): IterableIterator<StoredEvent> {
+    checkReadAllOptions(options);
+    return this.logEvents(Math.max(1, options.fromPosition ?? 1), options.limit);
+  }
+
+  private *logEvents(start: number, limit: number | undefined): IterableIterator<StoredEvent> {
     const end = this.headPosition() + 1;
-    if (start >= end) return;
-    const range = this.log.getRange({ start, end, limit: options.limit, snapshot: false });
+    if (start >= end || limit === 0) return;
+    const range = this.log.getRange({ start, end, limit, snapshot: false });
     for (const { key, value } of range) yield this.toStored(key, value);
   }
 
@@ -317,6 +327,29 @@ export class LmdbEventLog implements EventLog {
 
   streamHead(stream: StreamRef): StreamHead | undefined {
     return this.heads.committed(stream);
+  }
+
+  /**
+   * The stream's head as of the durable log head: reads never show a commit that is not yet
+   * fsync'd (it may still fail). At most the batches in flight lie between the two: a short walk.
+   */
+  private durableStreamHead(stream: StreamRef): StreamHead | undefined {
+    let head = this.streamHead(stream);
+    const durable = this.headPosition();
+    while (head && head.position > durable) {
+      head = head.version === 1 ? undefined : { version: head.version - 1, position: this.prevOf(head.position, this.rawAt(head.position)) };
+    }
+    return head;
+  }
+
+  /** Test seam: runs `callback` once the batch being filled has committed, before it is durable. */
+  afterNextCommit(callback: () => void): void {
+    this.writer().batch().afterCommit(callback);
+  }
+
+  /** Test seam: how many stream heads this process keeps in memory. */
+  get cachedHeads(): number {
+    return this.headsIndex?.size ?? 0;
   }
 
   streams(type?: string): IterableIterator<StreamRef & StreamHead> {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { assign, createMachine, enqueueActions, fromPromise, raise, setup, spawnChild } from 'xstate';
 import { defineAggregate } from '../../actors/define-aggregate.js';
 import {
-  ConcurrencyError, EncodingError, PersistenceError, RehydraError, RuntimeClosedError, SizeLimitError, StorageLockedError,
+  ConcurrencyError, EncodingError, PersistenceError, RuntimeClosedError, SizeLimitError, StorageLockedError,
 } from '../../storage/errors.js';
 import {
   ApplyError, IllegalEventError, InvalidCommandError, MailboxFullError, NonDeterministicMachineError, ReplayError, UnknownCommandError,
@@ -18,44 +18,11 @@ import { openLmdbEventLog } from '../../storage/lmdb-event-log.js';
 import { account, accountMachine } from '../../fixtures/bank-account.js';
 import { UNLUCKY_AMOUNT, quirky, renamedDepositAccount } from '../fixtures/runtime-aggregates.js';
 import { RuntimeHarness, domainEvent } from '../fixtures/runtime-kit.js';
-
-type ErrorClass = abstract new (...args: never[]) => Error;
+import { expectError, footprint, type ErrorClass } from '../fixtures/refusals.js';
+import { rejectionOf, thrownBy } from '../fixtures/storage-kit.js';
 
 const harness = new RuntimeHarness();
 afterEach(() => harness.cleanup());
-
-/** Asserts class, stable `code` and message fragments; returns the error for further checks. */
-function expectError<T extends ErrorClass>(error: unknown, errorClass: T, code: string | undefined, ...fragments: string[]): InstanceType<T> {
-  expect(error).toBeInstanceOf(errorClass);
-  if (code !== undefined) {
-    expect(error).toBeInstanceOf(RehydraError);
-    expect((error as RehydraError).code).toBe(code);
-  }
-  for (const fragment of fragments) expect((error as Error).message).toContain(fragment);
-  return error as InstanceType<T>;
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then((value) => expect.fail(`expected a rejection, got ${JSON.stringify(value)}`), (error: unknown) => error);
-}
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  return expect.fail('expected a throw');
-}
-
-/** Everything a failed command could have touched: the actor's state, its stream, the whole log. */
-async function footprint(runtime: Runtime, type: string, id: string) {
-  return {
-    state: await runtime.state(type, id),
-    stream: [...runtime.readStream(type, id)],
-    all: [...runtime.readAll()],
-  };
-}
 
 /** The next valid deposit is accepted right after the one before it, with no gap. */
 async function expectNextDepositWorks(runtime: Runtime, type: string, id: string, amount = 1): Promise<void> {
@@ -257,7 +224,7 @@ describe('MailboxFullError: back-pressure', () => {
     const fourth = runtime.send('account', 'a-1', deposit(8));
     const other = runtime.send('account', 'a-2', deposit(16));
     const error = expectError(await rejectionOf(third), MailboxFullError, 'ERR_MAILBOX_FULL',
-      'account/a-1 has 2 commands queued or in flight', 'mailboxCapacity');
+      'account/a-1 has 2 commands or queries queued or in flight', 'mailboxCapacity');
     expect([error.stream, error.capacity]).toEqual(['account/a-1', 2]);
     expect(settled, 'rejected before the first commands were durable').toEqual([]);
     expectError(await rejectionOf(fourth), MailboxFullError, 'ERR_MAILBOX_FULL');
@@ -272,8 +239,8 @@ describe('MailboxFullError: back-pressure', () => {
 
 describe('EncodingError, SizeLimitError, ApplyError: refused before anything is persisted', () => {
   it.each([
-    ['a function', 'depositWithFunction', 'a function cannot be stored'],
-    ['a symbol', 'depositWithSymbol', 'symbol'],
+    ['a function', 'depositWithFunction', 'data.callback is a function'],
+    ['a symbol', 'depositWithSymbol', 'data.tag is a symbol'],
   ])('refuses an event holding %s; actor unchanged', async (_what, type, fragment) => {
     const runtime = await openAccounts();
     const before = await footprint(runtime, 'quirky', 'q-1');

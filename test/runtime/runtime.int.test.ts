@@ -423,15 +423,15 @@ describe('subscribe', () => {
     await runtime.send('account', 'a-1', deposit(2));
     const seen: number[] = [];
     const failure = new Error('projection bug');
-    let reported!: (value: [unknown, StoredEvent]) => void;
-    const onError = new Promise<[unknown, StoredEvent]>((resolve) => (reported = resolve));
+    let reported!: (value: [unknown, StoredEvent | undefined]) => void;
+    const onError = new Promise<[unknown, StoredEvent | undefined]>((resolve) => (reported = resolve));
     runtime.subscribe({ onError: (error, event) => reported([error, event]) }, (event) => {
       seen.push(event.position);
       if (event.position === 2) throw failure;
     });
     const [error, event] = await onError;
     expect(error).toBe(failure);
-    expect(event.position).toBe(2);
+    expect(event?.position).toBe(2);
     const sentinel = new Recorder();
     runtime.subscribe({ fromPosition: 3 }, sentinel.handler);
     await runtime.send('account', 'a-1', deposit(3));
@@ -583,13 +583,25 @@ describe('passivation', () => {
     expect((await runtime.send('account', 'a-3', deposit(1))).version).toBe(2);
   });
 
-  it('maxActiveActors bounds the live set while every aggregate stays correct', async () => {
+  it('maxActiveActors is a hard cap: a burst past it is refused at once, and every aggregate stays correct', async () => {
     const runtime = await accounts({ maxActiveActors: 10 });
     const ids = range(0, 99).map((i) => `acc-${i}`);
     const expected = new Map(ids.map((id, i) => [id, i]));
-    // A burst to 100 aggregates at once: all are busy, then all idle.
-    await Promise.all(ids.map((id) => runtime.send('account', id, open(expected.get(id)!))));
-    expect(runtime.metrics().liveActors).toBeLessThanOrEqual(10);
+    // A burst to 100 aggregates at once: the first 10 take every slot and stay busy until durable.
+    const burst = await Promise.allSettled(ids.map((id) => runtime.send('account', id, open(expected.get(id)!))));
+    expect(burst.slice(0, 10).map((outcome) => outcome.status)).toEqual(Array(10).fill('fulfilled'));
+    for (const outcome of burst.slice(10)) {
+      expect(outcome).toMatchObject({ status: 'rejected', reason: { name: 'ActorLimitError', code: 'ERR_ACTOR_LIMIT', maxActiveActors: 10 } });
+    }
+    expect((burst[10] as PromiseRejectedResult).reason.message).toContain('account/acc-10 cannot be loaded: all 10 live actors (maxActiveActors)');
+    expect(runtime.metrics()).toMatchObject({ liveActors: 10, headPosition: 10 });
+    // Refused means never run: within the cap (one wave at a time) each is opened afresh.
+    for (let wave = 1; wave < 10; wave++) {
+      const slice = ids.slice(wave * 10, wave * 10 + 10);
+      const opened = await Promise.all(slice.map((id) => runtime.send('account', id, open(expected.get(id)!))));
+      expect(opened.map((r) => r.version)).toEqual(Array(10).fill(1));
+      expect(runtime.metrics().liveActors).toBeLessThanOrEqual(10);
+    }
     // Waves of 10 concurrent commands: every one of them needs its actor rehydrated.
     for (let round = 0; round < 3; round++) {
       for (let wave = 0; wave < 10; wave++) {

@@ -17,9 +17,9 @@ const runtime = await createRuntime({
   aggregates: [account],
   projections: [balances],   // optional
   durability: 'sync',        // default: acknowledge after fsync; 'async' acknowledges at commit
-  mailboxCapacity: 1024,     // default: commands queued or in flight per aggregate
+  mailboxCapacity: 1024,     // default: commands and state() queries queued or in flight per aggregate
   idleTimeoutMs: 60_000,     // default: passivate an actor idle this long (0: never)
-  maxActiveActors: 100_000,  // default: most live actors, least recently used idle ones go first
+  maxActiveActors: 100_000,  // default: hard cap on live actors; idle ones are passivated to make room
   workers: 2,                // default min(2, cores): projection worker threads
 });
 
