@@ -163,6 +163,7 @@ class RehydraRuntime implements Runtime, ActorHost {
       rehydrations: m.rehydrations,
       passivations: m.passivations,
       snapshotsWritten: m.snapshotsWritten,
+      snapshotsFailed: m.snapshotsFailed,
       headPosition: this.log.headPosition(),
       projections: this.projectionMetrics(),
     };
@@ -195,6 +196,11 @@ class RehydraRuntime implements Runtime, ActorHost {
 
   snapshotWritten(): void {
     this.metricsRecorder.snapshotsWritten++;
+  }
+
+  snapshotFailed(): void {
+    // Counted, not thrown: a snapshot only spares replay; the stream itself is intact.
+    this.metricsRecorder.snapshotsFailed++;
   }
 
   quiescent(): void {

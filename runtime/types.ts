@@ -73,6 +73,8 @@ export interface RuntimeMetrics {
   readonly rehydrations: number;
   readonly passivations: number;
   readonly snapshotsWritten: number;
+  /** Snapshot writes that failed (a state that cannot be encoded, a failed commit); commands are not affected. */
+  readonly snapshotsFailed: number;
   readonly headPosition: number;
   /** Per projection: position and lag behind the head. */
   readonly projections: Readonly<Record<string, { readonly position: number; readonly lag: number }>>;
