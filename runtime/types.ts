@@ -17,7 +17,11 @@ export interface RuntimeOptions {
   readonly aggregates: readonly AggregateDefinition[];
   /** Projections, run in worker threads from the log. @default [] */
   readonly projections?: readonly ProjectionDefinition[];
-  /** Ack after fsync ('sync') or at commit ('async', faster, loses the last commits on power loss). @default 'sync' */
+  /**
+   * Ack after fsync ('sync'), or at commit with the fsync in the background ('async': faster; a
+   * power loss can take the last few milliseconds of commits and, LMDB noSync, the file's
+   * integrity; see docs/operations.md). @default 'sync'
+   */
   readonly durability?: Durability;
   /** Most commands queued or in flight per aggregate before MailboxFullError. @default 1024 */
   readonly mailboxCapacity?: number;
