@@ -157,6 +157,8 @@ export class LmdbEventLog implements EventLog {
     // other durability throws (lmdb-js keeps the first open's flags) instead of silently mixing:
     // 'sync' needs overlappingSync (fsync per commit); 'async' uses noSync, and GroupCommit syncs.
     const syncFlags = readOnly ? {} : durability === 'async' ? { noSync: true } : { overlappingSync: true };
+    // No event-turn batching: GroupCommit's one block per tick is the batch already, and lmdb-js
+    // would leave its own turn promise rejected and unhandled when that transaction fails.
     this.env = open({ path: dir, readOnly, separateFlushed: true, maxDbs: 8, eventTurnBatching: false, ...syncFlags });
     this.log = this.env.openDB<Buffer, number>('log', { encoding: 'binary' });
     this.headsTable = this.env.openDB('heads', {});
@@ -370,20 +372,16 @@ export class LmdbEventLog implements EventLog {
   putSnapshot(stream: StreamRef, snapshot: StoredSnapshot): Promise<void> {
     const name = streamName(stream);
     const commit = this.writer();
+    if (this.broken !== undefined) return Promise.reject(new PersistenceError(name, this.broken));
+    const batch = commit.batch();
     try {
-      if (this.broken !== undefined) throw new PersistenceError(name, this.broken);
-      const batch = commit.batch();
-      try {
-        batch.put(this.snapshots, [stream.type, stream.id], snapshot);
-      } catch (error) {
-        throw new EncodingError(name, `its snapshot at version ${snapshot.version}`, error);
-      }
-      return batch.done.catch((error: unknown) => {
-        throw appendFailed(name, error);
-      });
+      batch.put(this.snapshots, [stream.type, stream.id], snapshot);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(new EncodingError(name, `its snapshot at version ${snapshot.version}`, error));
     }
+    return batch.done.catch((error: unknown) => {
+      throw appendFailed(name, error);
+    });
   }
 
   commandResult(stream: StreamRef, commandId: string): StagedAppend | undefined {
