@@ -2,8 +2,9 @@
 // shim (compiled here with cc) that holds every fsync/fdatasync/msync/sync_file_range while a gate
 // file exists, logs each call, and can fail the next one with EIO. 'sync': send() stays pending
 // while the fsync is held, then resolves with the right state (opening with noSync fails this).
-// 'async': send() resolves while the fsync is held, and close() waits for the background fsync.
-// A failed fsync after the write: PersistenceError { written: true }, no forked stream, runtime goes on.
+// 'async': send() resolves while the fsync is held, and close() waits for the background fsync;
+// a failed background fsync refuses every later command. A failed fsync after a 'sync' commit:
+// PersistenceError { written: true }, no forked stream, and the runtime goes on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -205,6 +206,27 @@ describe.skipIf(skipReason !== undefined)('acknowledgements and fsync (LD_PRELOA
       expect(state.balances).toEqual(balanced(ACCOUNTS));
     } finally {
       await again.child.kill();
+    }
+  });
+
+  it("'async': a failed background fsync makes every later command a PersistenceError; close() resolves", async () => {
+    const run = await start('async');
+    try {
+      writeFileSync(run.fail, '');
+      run.child.tell('deposit 1');
+      expect(await run.next('ack')).toMatchObject({ id: 'acc-0', version: 2 });
+      // Acknowledged at commit; its background fsync then failed: it may be lost, so nothing more is taken.
+      await pingUntil(run, (pong) => pong.failed > 0);
+      run.child.tell('deposit 1');
+      await pingUntil(run, (pong) => pong.acks + pong.nacks === 2);
+      const reply = run.replies()[1]!;
+      expect(reply).toMatchObject({ type: 'nack', id: 'acc-1', code: 'ERR_PERSISTENCE', written: false });
+      expect(reply.type === 'nack' && reply.message).toContain('Input/output error');
+      run.child.tell('close');
+      await run.next('closed');
+      expect((await run.child.exited).code).toBe(0);
+    } finally {
+      await run.child.kill();
     }
   });
 });
