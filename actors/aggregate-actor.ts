@@ -4,8 +4,9 @@
 // leaves the live actor ahead of what will be on disk (an illegal second event, an encoding
 // error, a failed write) resets it: the actor is rebuilt from disk once its writes have settled.
 import type { AnyActor } from 'xstate';
-import { ConcurrencyError, PersistenceError } from '../storage/errors.js';
-import type { AppendLog, CommandLedger, EventMetadata, NewEvent, SnapshotStore, StagedAppend } from '../storage/event-log.js';
+import { ConcurrencyError, type PersistenceError } from '../storage/errors.js';
+import type { AppendLog, AppendResult, CommandLedger, EventMetadata, NewEvent, SnapshotStore, StagedAppend } from '../storage/event-log.js';
+import { appendFailed } from '../storage/group-commit.js';
 import { streamName, type StreamRef } from '../storage/keys.js';
 import { unstorable } from '../storage/storable.js';
 import { decide } from './decide.js';
@@ -25,6 +26,8 @@ export interface ActorHost {
   rejected(): void;
   rehydrated(): void;
   snapshotWritten(): void;
+  /** A snapshot could not be written (it cannot be encoded, or its commit failed): commands are not affected. */
+  snapshotFailed(error: unknown): void;
 }
 
 interface CommandWork {
@@ -188,9 +191,12 @@ export class AggregateActor {
     );
   }
 
-  /** The log's commit promise rejects with the commit's own error: callers get it named for this stream. */
-  private persistenceError(error: unknown): PersistenceError {
-    return error instanceof PersistenceError ? error : new PersistenceError(this.name, error);
+  /**
+   * The log's commit promise rejects with the commit's own error: callers get it named for this
+   * stream, and, for the command whose append it was (`own`), whether its events are in the file.
+   */
+  private persistenceError(error: unknown, own?: AppendResult): PersistenceError {
+    return appendFailed(this.name, error, own);
   }
 
   private fail(work: Work, error: unknown): void {
@@ -245,7 +251,7 @@ export class AggregateActor {
     this.version = staged.result.version;
     this.maybeSnapshot(before, staged);
     this.last = staged.commit;
-    this.reply(work, staged.commit, () => staged.result);
+    this.reply(work, staged.commit, () => staged.result, staged.result);
   }
 
   private maybeSnapshot(before: number, staged: StagedAppend): void {
@@ -260,8 +266,8 @@ export class AggregateActor {
     const fingerprint = this.definition.fingerprint;
     staged.commit.then(
       () => this.host.log.putSnapshot(this.stream, { version, position, fingerprint, state }).then(() => this.host.snapshotWritten()),
-      () => undefined,
-    ).catch(() => undefined);
+      () => undefined, // the events failed: there is nothing to snapshot
+    ).catch((error: unknown) => this.host.snapshotFailed(error));
   }
 
   /**
@@ -269,7 +275,7 @@ export class AggregateActor {
    * is durable. Every reply and refusal hangs directly off `this.last`, never off a promise derived
    * from it (which would settle a turn late), so replies of one actor settle in send order.
    */
-  private reply(work: CommandWork, after: Promise<unknown>, result: () => SendResult): void {
+  private reply(work: CommandWork, after: Promise<unknown>, result: () => SendResult, own?: AppendResult): void {
     this.inflight++;
     after.then(
       () => {
@@ -282,7 +288,7 @@ export class AggregateActor {
       },
       (error: unknown) => {
         this.inflight--;
-        this.fail(work, this.persistenceError(error));
+        this.fail(work, this.persistenceError(error, own));
         // The live actor is ahead of the disk now; every later in-flight write fails too.
         this.reset();
       },

@@ -39,6 +39,7 @@ export function formatMetricsText(metrics: RuntimeMetrics): string {
   counter('rehydra_rehydrations_total', 'Actors rebuilt from storage.', metrics.rehydrations);
   counter('rehydra_passivations_total', 'Idle actors passivated.', metrics.passivations);
   counter('rehydra_snapshots_written_total', 'Aggregate snapshots written.', metrics.snapshotsWritten);
+  counter('rehydra_snapshots_failed_total', 'Aggregate snapshot writes that failed (commands unaffected).', metrics.snapshotsFailed);
   gauge('rehydra_live_actors', 'Actors in memory.', metrics.liveActors);
   gauge('rehydra_queued_commands', 'Commands queued or waiting for durability, over all actors.', metrics.queuedCommands);
   gauge('rehydra_max_mailbox_depth', 'Deepest mailbox of a live actor.', metrics.maxMailboxDepth);

@@ -11,6 +11,7 @@ export class MetricsRecorder {
   rehydrations = 0;
   passivations = 0;
   snapshotsWritten = 0;
+  snapshotsFailed = 0;
   private readonly latency: Histogram = build({
     useWebAssembly: false,
     lowestDiscernibleValue: 1,

@@ -172,6 +172,7 @@ class RehydraRuntime implements Runtime, ActorHost {
       rehydrations: m.rehydrations,
       passivations: m.passivations,
       snapshotsWritten: m.snapshotsWritten,
+      snapshotsFailed: m.snapshotsFailed,
       headPosition: this.log.headPosition(),
       projections: this.projectionMetrics(),
     };
@@ -204,6 +205,11 @@ class RehydraRuntime implements Runtime, ActorHost {
 
   snapshotWritten(): void {
     this.metricsRecorder.snapshotsWritten++;
+  }
+
+  snapshotFailed(): void {
+    // Counted, not thrown: a snapshot only spares replay; the stream itself is intact.
+    this.metricsRecorder.snapshotsFailed++;
   }
 
   private readonly upcastAny = (event: StoredEvent): StoredEvent => upcast(this.options.aggregates.get(event.aggregateType), event);

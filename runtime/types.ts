@@ -17,7 +17,11 @@ export interface RuntimeOptions {
   readonly aggregates: readonly AggregateDefinition[];
   /** Projections, run in worker threads from the log. @default [] */
   readonly projections?: readonly ProjectionDefinition[];
-  /** Ack after fsync ('sync') or at commit ('async', faster, loses the last commits on power loss). @default 'sync' */
+  /**
+   * Ack after fsync ('sync'), or at commit with the fsync in the background ('async': faster; a
+   * power loss can take the last few milliseconds of commits and, LMDB noSync, the file's
+   * integrity; see docs/operations.md). @default 'sync'
+   */
   readonly durability?: Durability;
   /** Most commands and state() queries queued or in flight per aggregate before MailboxFullError. @default 1024 */
   readonly mailboxCapacity?: number;
@@ -80,6 +84,8 @@ export interface RuntimeMetrics {
   readonly rehydrations: number;
   readonly passivations: number;
   readonly snapshotsWritten: number;
+  /** Snapshot writes that failed (a state that cannot be encoded, a failed commit); commands are not affected. */
+  readonly snapshotsFailed: number;
   readonly headPosition: number;
   /** Per projection: position and lag behind the head. */
   readonly projections: Readonly<Record<string, { readonly position: number; readonly lag: number }>>;

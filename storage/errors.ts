@@ -56,10 +56,14 @@ export class ConcurrencyError extends RehydraError {
   }
 }
 
-/** An event could not be encoded (e.g. a function or a cycle in its data); nothing was persisted. */
+/**
+ * An event (or a snapshot) could not be encoded (e.g. a function, a cycle or a BigInt over 64 bits
+ * in it); nothing was persisted.
+ */
 export class EncodingError extends RehydraError {
-  constructor(stream: string, eventType: string, cause: unknown) {
-    super('ERR_ENCODING', `${stream}: event "${eventType}" cannot be encoded: ${String((cause as Error)?.message ?? cause)}`, {
+  /** `what` names the value: `event "MoneyDeposited"`, `its snapshot at version 100`. */
+  constructor(stream: string, what: string, cause: unknown) {
+    super('ERR_ENCODING', `${stream}: ${what} cannot be encoded: ${String((cause as Error)?.message ?? cause)}`, {
       cause,
     });
   }
@@ -72,12 +76,25 @@ export class SizeLimitError extends RehydraError {
   }
 }
 
-/** The write of this command's events did not become durable; the actor is rehydrated next time. */
+/**
+ * The write of this command's events was not confirmed durable; the actor is rebuilt from the
+ * file before its next command. `written` tells the two cases apart: false, the events are not in
+ * the log and the command may be retried; true, they are in the log (the commit was written and
+ * its fsync failed, so a power loss may still take them): retry only with the same `commandId`
+ * (which returns this result) or after reading the stream, or they are applied twice.
+ */
 export class PersistenceError extends RehydraError {
-  constructor(stream: string, cause: unknown) {
+  constructor(
+    stream: string,
+    cause: unknown,
+    readonly written = false,
+  ) {
+    const why = String((cause as Error)?.message ?? cause);
     super(
       'ERR_PERSISTENCE',
-      `${stream}: events were not made durable (${String((cause as Error)?.message ?? cause)}); the command may be retried`,
+      written
+        ? `${stream}: events were written but not confirmed durable (${why}); they are in the log: retry only with the same commandId, or read the stream first`
+        : `${stream}: events were not made durable (${why}); the command may be retried`,
       { cause },
     );
   }

@@ -1,18 +1,40 @@
-// Group commit: every write staged in one tick goes into one guarded block of puts, which lmdb-js
-// commits in one transaction while later blocks keep being issued. Each block is conditional on
-// the guard key's version being the head the previous block wrote, so once a block fails every
-// later one is skipped rather than committed after a gap: the log stays a gapless prefix.
-import type { Database, Key, RootDatabase } from 'lmdb';
+// Group commit: every write staged in one tick goes into one guarded block of pre-encoded puts,
+// which lmdb-js commits in one transaction while later blocks keep being issued. Each block is
+// conditional on the guard's version being the head the block before wrote, so after a failed
+// block every later one is skipped: the log stays a gapless prefix. Batches settle in issue order;
+// after a failure none settles until every issued block has an outcome and the log has been
+// reconciled with the file, so each failure can say whether its events are in the file.
+import { asBinary, type Database, type Key, type RootDatabase } from 'lmdb';
+import { PersistenceError } from './errors.js';
 
-/** When an append is acknowledged: after fsync ('sync') or at commit ('async'). */
+/**
+ * When an append is acknowledged: after fsync ('sync') or at commit ('async'). In 'async' the
+ * environment is opened with noSync and the group commit fsyncs it in the background (one sync
+ * at a time; another starts as soon as one ends if anything committed meanwhile).
+ */
 export type Durability = 'sync' | 'async';
 
 const GUARD_KEY = 'head';
 
+/** Fault injection at each level of a commit (internal seams, never public options). */
+export interface CommitSeams {
+  /** Per block: true gives it a guard that cannot match, so it is skipped as after an earlier failure. */
+  readonly failGuard?: () => boolean;
+  /** Per put inside a block: true makes that put throw, as a put lmdb-js refused would. */
+  readonly failPut?: () => boolean;
+  /** Per block: true reports its commit failed after it was written (as lmdb-js does when the fsync after the commit fails). */
+  readonly rejectCommit?: () => boolean;
+  /** Per block ('sync'): true fails the wait for its fsync (lmdb-js 3.5 never rejects `flushed`). */
+  readonly failFlush?: () => boolean;
+}
+
 interface Put {
   readonly db: Database;
   readonly key: Key;
+  /** The value as stored: a Buffer (binary databases) or asBinary() of its encoding. */
   readonly value: unknown;
+  /** No earlier commit wrote the key: a block that fails part-way removes it again. */
+  readonly fresh: boolean;
 }
 
 /** The writes of one tick; `done` settles when they are durable (or failed). */
@@ -20,7 +42,10 @@ export interface Batch {
   readonly done: Promise<void>;
   /** Highest log position written by this batch or any before it. */
   head: number;
+  /** Encodes `value` now (throwing here, to the caller, if it cannot be) and writes it with the batch. */
   put(db: Database, key: Key, value: unknown): void;
+  /** `put` of a key no earlier commit wrote (an event's position, a ledger entry). */
+  putNew(db: Database, key: Key, value: unknown): void;
   /** Runs once the batch is committed and visible to readers, before `done` resolves. */
   afterCommit(callback: () => void): void;
 }
@@ -29,24 +54,71 @@ export interface Batch {
 export interface GroupCommitHooks {
   /** After a batch is durable, with the highest durable position. */
   durable(head: number): void;
-  /** A batch failed: every batch issued after it fails too; recover once `inflight` is 0. */
+  /** The first failure since the last recovery: stop staging appends. */
   failed(error: unknown): void;
+  /** Every issued block has an outcome after a failure: re-read the log from the file; returns its last position. */
+  recover(): number;
+}
+
+/** Why a batch failed, and the last log position in the file once the log was reconciled. */
+export class CommitFailure extends Error {
+  constructor(
+    readonly reason: unknown,
+    readonly writtenTo: number,
+  ) {
+    super(String((reason as Error)?.message ?? reason), { cause: reason });
+    this.name = 'CommitFailure';
+  }
+}
+
+/** The PersistenceError of an append (last event at `result.position`) whose commit failed with `error`. */
+export function appendFailed(stream: string, error: unknown, result?: { readonly position: number; readonly events: readonly unknown[] }): PersistenceError {
+  if (error instanceof PersistenceError) return error;
+  const written = error instanceof CommitFailure && result !== undefined && result.events.length > 0 && result.position <= error.writtenTo;
+  return new PersistenceError(stream, error, written);
+}
+
+type OpenBatch = Batch & {
+  readonly puts: Put[];
+  readonly callbacks: Array<() => void>;
+  readonly settle: (error?: unknown) => void;
+  /** Set once the block's fate is known: `{}` for durable, `{ error }` for failed. */
+  outcome: { readonly error?: unknown } | undefined;
+};
+
+const DURABLE = Object.freeze({});
+
+/** The stored form of `value` in `db`: encoded here, so nothing can fail to encode inside a commit. */
+function encodeFor(db: Database, value: unknown): unknown {
+  const encoder = (db as { encoder?: { encode(value: unknown): Uint8Array } }).encoder;
+  // A copy: msgpackr encodes into one buffer it shares and reuses, here and in lmdb-js's own puts.
+  return encoder ? asBinary(Buffer.from(encoder.encode(value))) : value;
 }
 
 /** The batching writer of one environment (one per process: the writer lock makes sure). */
 export class GroupCommit {
-  private current: (Batch & { readonly puts: Put[]; readonly callbacks: Array<() => void>; settle: (error?: unknown) => void }) | undefined;
+  private current: OpenBatch | undefined;
+  /** Batches opened and not yet settled, in issue order. */
+  private readonly queue: OpenBatch[] = [];
   private issuedHead: number;
-  private inflight = 0;
+  /** A block failed: nothing settles until every issued block has an outcome and the log recovered. */
+  private failing = false;
   private idleWaiters: Array<() => void> = [];
+  /** 'async': the running background sync, whether another is wanted, and a sync's failure. */
+  private syncing: Promise<void> | undefined;
+  private syncWanted = false;
+  private syncFailure: unknown = undefined;
 
   constructor(
     private readonly meta: Database,
     private readonly durability: Durability,
     private readonly hooks: GroupCommitHooks,
     head: number,
-    private readonly injectFailure?: () => boolean,
+    private readonly seams: CommitSeams = {},
+    /** 'async' only: fsyncs the environment (opened with noSync). */
+    private readonly syncEnv?: () => Promise<void>,
   ) {
+    if (durability === 'async' && !syncEnv) throw new TypeError("'async' durability needs a background sync");
     this.issuedHead = head;
     meta.putSync(GUARD_KEY, GUARD_KEY, head);
   }
@@ -63,35 +135,58 @@ export class GroupCommit {
     done.catch(() => undefined);
     const puts: Put[] = [];
     const callbacks: Array<() => void> = [];
-    const batch = {
-      done,
-      head: this.issuedHead,
-      puts,
-      callbacks,
-      settle,
-      put: (db: Database, key: Key, value: unknown) => void puts.push({ db, key, value }),
-      afterCommit: (callback: () => void) => void callbacks.push(callback),
+    const batch: OpenBatch = {
+      done, head: this.issuedHead, puts, callbacks, settle, outcome: undefined,
+      put: (db, key, value) => void puts.push({ db, key, value: encodeFor(db, value), fresh: false }),
+      putNew: (db, key, value) => void puts.push({ db, key, value: encodeFor(db, value), fresh: true }),
+      afterCommit: (callback) => void callbacks.push(callback),
     };
     this.current = batch;
-    this.inflight++;
+    this.queue.push(batch);
     queueMicrotask(() => this.flush());
     return batch;
   }
 
-  /** Resolves when every issued batch has settled. */
-  idle(): Promise<void> {
-    if (this.inflight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  /** Resolves when every issued batch has settled and ('async') what they wrote is fsync'd. */
+  async idle(): Promise<void> {
+    if (this.queue.length > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.syncing;
   }
 
+  /**
+   * Before the environment closes, once idle: lmdb-js's close waits for the fsync of the last
+   * transaction, which never comes when that one failed. A block that cannot apply (nothing to
+   * write, nothing to sync) makes the last transaction one that succeeds.
+   */
+  async endWrites(): Promise<void> {
+    await this.idle();
+    const noop = (this.meta as RootDatabase).ifVersion(GUARD_KEY, -1, () => undefined) as Promise<boolean> & { flushed?: Promise<void> };
+    await noop.then(() => noop.flushed, (error: unknown) => (error as { commitError?: Promise<unknown> } | undefined)?.commitError).catch(() => undefined);
+  }
+
+  /** Batches issued and not yet settled. */
   get pending(): number {
-    return this.inflight;
+    return this.queue.length;
   }
 
-  /** After a failure: the guard key is set to what is really on disk. */
-  reset(head: number): void {
+  /** 'async': why a background fsync failed; once set, every batch fails and no recovery is made. */
+  get syncFailed(): unknown {
+    return this.syncFailure;
+  }
+
+  /**
+   * After a failure: the next block is guarded on `head`, the last position in the file. Returns
+   * the error when the guard could not be set (a full disk): appends stay refused, and retry it.
+   */
+  resetGuard(head: number): unknown {
     this.issuedHead = head;
-    this.meta.putSync(GUARD_KEY, GUARD_KEY, head);
+    try {
+      // The guard is written with every block, so it is normally right already: no write needed.
+      if (this.meta.getEntry(GUARD_KEY)?.version !== head) this.meta.putSync(GUARD_KEY, GUARD_KEY, head);
+      return undefined;
+    } catch (error) {
+      return error;
+    }
   }
 
   private flush(): void {
@@ -99,34 +194,115 @@ export class GroupCommit {
     this.current = undefined;
     const expected = this.issuedHead;
     this.issuedHead = batch.head;
-    // A failure is injected as a guard that cannot match: the same path a real failure takes.
-    const guard = this.injectFailure?.() ? -1 : expected;
-    const committed = (this.meta as RootDatabase).ifVersion(GUARD_KEY, guard, () => {
-      for (const { db, key, value } of batch.puts) void db.put(key, value);
-      void this.meta.put(GUARD_KEY, GUARD_KEY, batch.head);
-    }) as Promise<boolean> & { flushed?: Promise<void> };
+    // A failed background fsync may have lost acknowledged commits: refuse to go on as if not.
+    if (this.syncFailure !== undefined) return this.record(batch, new Error('a background fsync failed', { cause: this.syncFailure }));
+    const guard = this.seams.failGuard?.() ? -1 : expected;
+    let thrown: { readonly error: unknown } | undefined;
+    let committed: Promise<boolean> & { flushed?: Promise<void> };
+    try {
+      committed = (this.meta as RootDatabase).ifVersion(GUARD_KEY, guard, () => {
+        thrown = this.writeBlock(batch);
+      }) as Promise<boolean> & { flushed?: Promise<void> };
+    } catch (error) {
+      // Only if undoing a failed put failed too: the block may land in part; recovery reads the file.
+      return this.record(batch, error);
+    }
     committed.then(
       (applied) => {
-        if (!applied) return this.settle(batch, new Error(`an earlier commit failed; log head not at ${expected}`));
+        if (thrown) return this.record(batch, thrown.error);
+        if (!applied) return this.record(batch, new Error(`an earlier commit failed; log head not at ${expected}`));
+        // Before the callbacks: a commit lmdb-js reports failed runs none, written or not.
+        if (this.seams.rejectCommit?.()) return this.record(batch, new Error('injected: the commit was reported failed after it was written'));
         for (const callback of batch.callbacks) callback();
-        if (this.durability === 'async') return this.settle(batch);
-        // Acking at commit would silently downgrade 'sync' durability: refuse instead.
-        if (!committed.flushed) return this.settle(batch, new Error('lmdb-js gave no flushed promise: is separateFlushed set?'));
-        committed.flushed.then(
-          () => this.settle(batch),
-          (error: unknown) => this.settle(batch, error),
-        );
+        if (this.durability === 'async') {
+          this.syncSoon();
+          return this.record(batch);
+        }
+        this.awaitFlush(batch, committed.flushed);
       },
-      (error: unknown) => this.settle(batch, error),
+      (error: unknown) => {
+        // lmdb-js rejects a second promise with the real cause (an errno) in the same callback;
+        // left unhandled it would end the process.
+        const detail = (error as { commitError?: Promise<unknown> } | undefined)?.commitError;
+        if (!detail) return this.record(batch, error);
+        detail.then(() => this.record(batch, error), (cause: unknown) => this.record(batch, cause));
+      },
     );
   }
 
-  private settle(batch: Batch & { settle: (error?: unknown) => void }, error?: unknown): void {
-    this.inflight--;
+  /** The block's puts, then the guard. A put that throws removes the fresh keys put before it, so no append lands in part. */
+  private writeBlock(batch: OpenBatch): { readonly error: unknown } | undefined {
+    let done = 0;
+    try {
+      for (const { db, key, value } of batch.puts) {
+        if (this.seams.failPut?.()) throw new Error('injected: a put threw inside the commit');
+        void db.put(key, value);
+        done++;
+      }
+      void this.meta.put(GUARD_KEY, GUARD_KEY, batch.head);
+      return undefined;
+    } catch (error) {
+      // The guard is not moved, so every later block is skipped; the rest of this one lands (rewrites of known facts).
+      for (const put of batch.puts.slice(0, done)) if (put.fresh) void put.db.remove(put.key);
+      return { error };
+    }
+  }
+
+  /** 'sync': the batch is durable once its transaction is fsync'd. */
+  private awaitFlush(batch: OpenBatch, flushed: Promise<void> | undefined): void {
+    // Acking at commit would silently downgrade 'sync' durability: refuse instead.
+    if (!flushed) return this.record(batch, new Error('lmdb-js gave no flushed promise: is separateFlushed set?'));
+    const fsync = this.seams.failFlush?.() ? flushed.then(() => Promise.reject(new Error('injected: the fsync failed'))) : flushed;
+    fsync.then(
+      () => this.record(batch),
+      (error: unknown) => this.record(batch, error),
+    );
+  }
+
+  /** 'async': makes sure a background fsync starts after this commit (at most one at a time). */
+  private syncSoon(): void {
+    this.syncWanted = true;
+    this.syncing ??= this.syncLoop();
+  }
+
+  private async syncLoop(): Promise<void> {
+    try {
+      while (this.syncWanted && this.syncFailure === undefined) {
+        this.syncWanted = false;
+        await this.syncEnv!();
+      }
+    } catch (error) {
+      // Acknowledged commits may be lost (and Linux may have dropped the dirty pages): stay broken.
+      this.syncFailure = error;
+      this.hooks.failed(error);
+    } finally {
+      this.syncing = undefined;
+    }
+  }
+
+  /** The block's outcome is known; settle what can be settled, in issue order. */
+  private record(batch: OpenBatch, error?: unknown): void {
+    batch.outcome = error === undefined ? DURABLE : { error };
+    if (error !== undefined && !this.failing) {
+      this.failing = true;
+      this.hooks.failed(error);
+    }
+    const queue = this.queue;
+    while (queue.length > 0 && queue[0]!.outcome === DURABLE) this.settle(queue.shift()!);
+    if (!this.failing || queue.some((open) => open.outcome === undefined)) return;
+    // Every issued block has an outcome: read what is really in the file, then settle them all.
+    const writtenTo = this.hooks.recover();
+    this.failing = false;
+    for (const open of queue.splice(0)) {
+      const failure = open.outcome!.error;
+      this.settle(open, failure === undefined ? undefined : new CommitFailure(failure, writtenTo));
+    }
+  }
+
+  private settle(batch: OpenBatch, error?: unknown): void {
     if (error === undefined) this.hooks.durable(batch.head);
-    else this.hooks.failed(error);
     batch.settle(error);
-    if (this.inflight === 0) {
+    if (this.queue.length === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();

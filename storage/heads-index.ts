@@ -100,9 +100,13 @@ export class HeadsIndex {
     if (head.position > this.committedTo) this.committedTo = head.position;
   }
 
-  /** After a failed commit: staged heads are gone, committed ones stay true. */
-  dropStaged(): void {
+  /**
+   * After a failed commit: staged heads are gone, and every event in the file after `after` (a
+   * commit reported failed may be there) is a committed head.
+   */
+  reconcile(after: number): void {
     for (const [, , entry] of this.entries.entries()) entry.staged = undefined;
+    for (const event of this.scan(after)) this.committedHead(event, { version: event.version, position: event.position });
   }
 
   /**

@@ -14,7 +14,7 @@ import type {
   AppendResult, CommitStats, EventLog, PartitionScan, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
   StreamAppend, StreamHead, StreamRef,
 } from './event-log.js';
-import { GroupCommit, type Durability } from './group-commit.js';
+import { GroupCommit, appendFailed, type Durability } from './group-commit.js';
 import { HeadsIndex } from './heads-index.js';
 import { LIMITS, checkKeyPart, checkStreamRef, streamKey, streamName } from './keys.js';
 import { checkReadAllOptions, checkReadStreamOptions } from './read-options.js';
@@ -32,10 +32,16 @@ export interface EventLogOptions {
   readonly maxEventBytes?: number;
 }
 
-/** Internal seams for fault injection; never part of the public options. */
+/** Internal seams for fault injection; never part of the public options. Each is asked per block (or put). */
 export interface LogSeams {
-  /** Called per group commit; returning true makes that commit fail. */
+  /** True: that commit's guard cannot match, so it is skipped (as after an earlier failure). */
   readonly injectCommitFailure?: () => boolean;
+  /** True: that put throws inside the commit's block, as a put lmdb-js refuses would. */
+  readonly injectPutFailure?: () => boolean;
+  /** True: that commit is written, then reported failed (lmdb-js does so when the fsync after it fails). */
+  readonly injectCommitRejection?: () => boolean;
+  /** True ('sync'): that commit is written, then waiting for its fsync fails. */
+  readonly injectFlushFailure?: () => boolean;
   /** The value format of a directory created by this open (tests of older directories). */
   readonly newFormat?: EventFormat;
 }
@@ -96,7 +102,7 @@ class Staged implements StagedAppend {
     this.durablePromise ??= this.commit.then(
       () => this.result,
       (error: unknown) => {
-        throw new PersistenceError(streamName(this.stream), error);
+        throw appendFailed(streamName(this.stream), error, this.result);
       },
     );
     return this.durablePromise;
@@ -124,7 +130,10 @@ export class LmdbEventLog implements EventLog {
   private readonly listeners = new Set<(head: number) => void>();
   private nextPosition: number;
   private durableHead: number;
+  /** Why appends are refused: a commit failed and the log is not yet reconciled with the file. */
   private broken: unknown = undefined;
+  /** A failed commit may have lost the last save of the shared structures: the next append saves them again. */
+  private structuresLost = false;
   private commitStats = { commits: 0, events: 0, maxBatchEvents: 0 };
   private closed = false;
   /** The writer claim; undefined when read-only. */
@@ -144,7 +153,14 @@ export class LmdbEventLog implements EventLog {
     this.readOnly = readOnly;
     this.maxEventBytes = options.maxEventBytes ?? LIMITS.eventBytes;
     this.newFormat = options.newFormat;
-    this.env = open({ path: dir, readOnly, separateFlushed: true, maxDbs: 8 });
+    const durability = options.durability ?? 'sync';
+    // Both flags stated, so that opening a data directory already open in this process with the
+    // other durability throws (lmdb-js keeps the first open's flags) instead of silently mixing:
+    // 'sync' needs overlappingSync (fsync per commit); 'async' uses noSync, and GroupCommit syncs.
+    const syncFlags = readOnly ? {} : durability === 'async' ? { noSync: true } : { overlappingSync: true };
+    // No event-turn batching: GroupCommit's one block per tick is the batch already, and lmdb-js
+    // would leave its own turn promise rejected and unhandled when that transaction fails.
+    this.env = open({ path: dir, readOnly, separateFlushed: true, maxDbs: 8, eventTurnBatching: false, ...syncFlags });
     this.log = this.env.openDB<Buffer, number>('log', { encoding: 'binary' });
     this.headsTable = this.env.openDB('heads', {});
     this.snapshots = this.env.openDB('snapshots', {});
@@ -176,8 +192,19 @@ export class LmdbEventLog implements EventLog {
       return;
     }
     if (this.meta.get('format') === undefined) this.meta.putSync('format', format);
-    const hooks = { durable: (head: number) => this.onDurableHead(head), failed: (error: unknown) => this.onFailed(error) };
-    this.commit = new GroupCommit(this.meta, options.durability ?? 'sync', hooks, this.nextPosition, options.injectCommitFailure);
+    const hooks = {
+      durable: (head: number) => this.onDurableHead(head),
+      failed: (error: unknown) => void (this.broken ??= error),
+      recover: () => this.recover(),
+    };
+    const seams = {
+      failGuard: options.injectCommitFailure, failPut: options.injectPutFailure, rejectCommit: options.injectCommitRejection,
+      failFlush: options.injectFlushFailure,
+    };
+    // env.sync(callback) (untyped in lmdb-js) runs mdb_env_sync(force) on the libuv pool.
+    const env = this.env as RootDatabase & { sync(callback: (error?: unknown) => void): void };
+    const syncEnv = (): Promise<void> => new Promise((resolve, reject) => env.sync((error) => (error ? reject(error) : resolve())));
+    this.commit = new GroupCommit(this.meta, durability, hooks, this.nextPosition, seams, syncEnv);
   }
 
   append(appends: readonly StreamAppend[]): Promise<AppendResult>[] {
@@ -193,6 +220,8 @@ export class LmdbEventLog implements EventLog {
   stage(append: StreamAppend): StagedAppend {
     const commit = this.writer();
     const { stream, events, commandId } = append;
+    // A recovery that could not write (a full disk) is tried again by the next append.
+    if (this.broken !== undefined && commit.pending === 0) this.recover();
     if (this.broken !== undefined) throw new PersistenceError(streamName(stream), this.broken);
     checkStreamRef(stream);
     if (commandId !== undefined) checkKeyPart(`commandId of ${streamName(stream)}`, commandId, LIMITS.commandIdBytes);
@@ -216,7 +245,7 @@ export class LmdbEventLog implements EventLog {
       try {
         value = this.codec.encode(record, prev);
       } catch (error) {
-        throw new EncodingError(streamName(stream), event.type, error);
+        throw new EncodingError(streamName(stream), `event "${event.type}"`, error);
       }
       if (value.length > this.maxEventBytes) {
         throw new SizeLimitError(`event "${event.type}" of ${streamName(stream)} at version ${version}`, value.length, this.maxEventBytes);
@@ -230,7 +259,11 @@ export class LmdbEventLog implements EventLog {
       return settledAppend({ version, position: this.nextPosition, events: stored });
     }
     const batch = commit.batch();
-    for (let i = 0; i < values.length; i++) batch.put(this.log, stored[i]!.position, values[i]);
+    if (this.structuresLost) {
+      this.structuresLost = false;
+      this.codec.resave();
+    }
+    for (let i = 0; i < values.length; i++) batch.putNew(this.log, stored[i]!.position, values[i]);
     if (stored.length > 0) {
       const newHead: StreamHead = { version, position };
       const heads = this.heads;
@@ -244,7 +277,7 @@ export class LmdbEventLog implements EventLog {
     if (commandId !== undefined) {
       const ledgerKey = `${streamKey(stream.type, stream.id)}\u0000${commandId}`;
       this.pendingLedger.set(ledgerKey, staged);
-      batch.put(this.ledger, [stream.type, stream.id, commandId], [version, result.position, stored.length] satisfies LedgerValue);
+      batch.putNew(this.ledger, [stream.type, stream.id, commandId], [version, result.position, stored.length] satisfies LedgerValue);
       batch.afterCommit(() => this.pendingLedger.delete(ledgerKey));
     }
     return staged;
@@ -370,10 +403,17 @@ export class LmdbEventLog implements EventLog {
   }
 
   putSnapshot(stream: StreamRef, snapshot: StoredSnapshot): Promise<void> {
-    const batch = this.writer().batch();
-    batch.put(this.snapshots, [stream.type, stream.id], snapshot);
+    const name = streamName(stream);
+    const commit = this.writer();
+    if (this.broken !== undefined) return Promise.reject(new PersistenceError(name, this.broken));
+    const batch = commit.batch();
+    try {
+      batch.put(this.snapshots, [stream.type, stream.id], snapshot);
+    } catch (error) {
+      return Promise.reject(new EncodingError(name, `its snapshot at version ${snapshot.version}`, error));
+    }
     return batch.done.catch((error: unknown) => {
-      throw new PersistenceError(streamName(stream), error);
+      throw appendFailed(name, error);
     });
   }
 
@@ -411,6 +451,7 @@ export class LmdbEventLog implements EventLog {
       this.headsIndex.flushInto(() => this.commit!.batch(), true);
       await this.commit.idle();
     }
+    await this.commit?.endWrites();
     this.lock?.release();
     await this.env.close();
   }
@@ -512,24 +553,27 @@ export class LmdbEventLog implements EventLog {
       this.durableHead = head;
     }
     for (const listener of this.listeners) listener(this.durableHead);
-    this.recoverIfQuiet();
     if (this.broken === undefined && !this.closed) this.headsIndex?.flushInto(() => this.commit!.batch(), false);
   }
 
-  private onFailed(error: unknown): void {
-    this.broken ??= error;
-    this.recoverIfQuiet();
-  }
-
-  /** After a failure, once nothing is in flight: re-read the truth from disk and accept appends again. */
-  private recoverIfQuiet(): void {
-    if (this.broken === undefined || this.commit!.pending > 0) return;
-    this.heads.dropStaged();
+  /**
+   * Once every issued block has an outcome after a failure: the truth is the file. A commit
+   * reported failed may be in it (its fsync failed after the write): its events are the log now,
+   * so heads are rebuilt from the log's tail and no version is handed out twice. Only reads,
+   * unless the guard is wrong; returns the last position in the file.
+   */
+  private recover(): number {
+    this.env.resetReadTxn();
+    const onDisk = this.lastPosition();
+    this.heads.reconcile(this.durableHead);
     this.pendingLedger.clear();
-    this.nextPosition = this.lastPosition();
-    this.durableHead = this.nextPosition;
-    this.commit!.reset(this.nextPosition);
-    this.broken = undefined;
-    this.codec.resave();
+    this.nextPosition = onDisk;
+    this.structuresLost = true;
+    const moved = onDisk > this.durableHead;
+    this.durableHead = onDisk;
+    // 'async' after a failed background fsync: acknowledged commits may be lost; stay refused.
+    this.broken = this.commit!.syncFailed ?? this.commit!.resetGuard(onDisk);
+    if (moved) for (const listener of this.listeners) listener(onDisk);
+    return onDisk;
   }
 }

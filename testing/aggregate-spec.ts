@@ -160,7 +160,7 @@ export class AggregateSpec {
         version - 1,
       );
     } catch (error) {
-      throw new EncodingError(this.stream, type, error);
+      throw new EncodingError(this.stream, `event "${type}"`, error);
     }
     return codec.decode(value, version).data;
   }

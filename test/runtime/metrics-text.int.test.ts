@@ -45,6 +45,7 @@ function expectedSamples(m: RuntimeMetrics): Map<string, number> {
     ['rehydra_rehydrations_total', m.rehydrations],
     ['rehydra_passivations_total', m.passivations],
     ['rehydra_snapshots_written_total', m.snapshotsWritten],
+    ['rehydra_snapshots_failed_total', m.snapshotsFailed],
     ['rehydra_live_actors', m.liveActors],
     ['rehydra_queued_commands', m.queuedCommands],
     ['rehydra_max_mailbox_depth', m.maxMailboxDepth],
@@ -87,7 +88,7 @@ describe('metricsText', () => {
     const zero: RuntimeMetrics = {
       liveActors: 0, queuedCommands: 0, maxMailboxDepth: 0, commandsAccepted: 0, commandsRejected: 0, commits: 0,
       eventsCommitted: 0, meanBatchSize: 0, maxBatchSize: 0, latency: { count: 0, p50Ms: NaN, p99Ms: Infinity, maxMs: 0 },
-      rehydrations: 0, passivations: 0, snapshotsWritten: 0, headPosition: 0, projections: {},
+      rehydrations: 0, passivations: 0, snapshotsWritten: 0, snapshotsFailed: 0, headPosition: 0, projections: {},
     };
     const text = formatMetricsText(zero);
     expect(text).toContain('rehydra_command_latency_seconds{quantile="0.5"} NaN\n');

@@ -689,7 +689,7 @@ describe('metrics', () => {
     const zero = runtime.metrics();
     expect(zero).toMatchObject({
       liveActors: 0, queuedCommands: 0, commandsAccepted: 0, commandsRejected: 0, commits: 0, eventsCommitted: 0,
-      latency: { count: 0 }, rehydrations: 0, passivations: 0, snapshotsWritten: 0, headPosition: 0,
+      latency: { count: 0 }, rehydrations: 0, passivations: 0, snapshotsWritten: 0, snapshotsFailed: 0, headPosition: 0,
     });
     await runtime.send('account', 'a-1', open(10));
     await runtime.send('account', 'a-2', open(10));

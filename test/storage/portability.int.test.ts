@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 async function step(node: string, path: string, index: number): Promise<{ before: PortableReading; after: PortableReading }> {
-  const child = runFixture(compiledFixture('portable-step'), [path, String(index)], node);
+  const child = runFixture(compiledFixture('portable-step'), [path, String(index)], { node });
   const [before, after] = (await child.waitForLines(2)).map((line) => JSON.parse(line) as PortableReading);
   const { code } = await child.exited;
   expect(code).toBe(0);
