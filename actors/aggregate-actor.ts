@@ -4,7 +4,7 @@
 // leaves the live actor ahead of what will be on disk (an illegal second event, an encoding
 // error, a failed write) resets it: the actor is rebuilt from disk once its writes have settled.
 import type { AnyActor } from 'xstate';
-import { ConcurrencyError, type PersistenceError } from '../storage/errors.js';
+import { ConcurrencyError, EncodingError, type PersistenceError } from '../storage/errors.js';
 import type { AppendLog, AppendResult, CommandLedger, EventMetadata, NewEvent, SnapshotStore, StagedAppend } from '../storage/event-log.js';
 import { appendFailed } from '../storage/group-commit.js';
 import { streamName, type StreamRef } from '../storage/keys.js';
@@ -260,9 +260,11 @@ export class AggregateActor {
     if (every === 0 || Math.floor(version / every) === Math.floor(before / every)) return;
     // Taken now, while the actor is exactly at `version`; written only once those events are durable.
     const state = this.actor!.getPersistedSnapshot();
-    // A context the codec would change (a Set, a class instance) would rehydrate into a state no
-    // replay computes: such a snapshot is not written, and full replay stays the truth.
-    if (unstorable(state, 'state') !== undefined) return;
+    // A context the codec would change (a Set, a class instance, a BigInt over 64 bits) would
+    // rehydrate into a state no replay computes: such a snapshot is not written (counted as a
+    // failed one), and full replay stays the truth.
+    const problem = unstorable(state, 'state');
+    if (problem !== undefined) return this.host.snapshotFailed(new EncodingError(this.name, `its snapshot at version ${version}`, problem));
     const fingerprint = this.definition.fingerprint;
     staged.commit.then(
       () => this.host.log.putSnapshot(this.stream, { version, position, fingerprint, state }).then(() => this.host.snapshotWritten()),
