@@ -1,0 +1,122 @@
+// The command ledger's bytes on disk. A key names one (aggregate type, aggregate id, commandId)
+// and no other: NULs inside a part are escaped and parts are joined by a NUL pair, so a joined
+// key cannot let 'a'/'b\0c' + 'd' pass for 'a'/'b' + 'c\0d'; lone surrogates are kept (WTF-8)
+// instead of collapsing to U+FFFD. A value is 24 bytes: version, position, count and time; a
+// journal value is those 24 bytes followed by the stream and commandId, read back exactly.
+import type { StreamRef } from './keys.js';
+
+/** First byte of every ledger key: tells this layout from the array keys of earlier versions. */
+const TAG = 0x01;
+const ESCAPED_NUL = '\u0000\u00ff';
+const SEPARATOR = '\u0000\u0001';
+const SURROGATE = /[\ud800-\udfff]/;
+const VALUE_BYTES = 24;
+
+/** What the ledger remembers of one command. */
+export interface LedgerEntry {
+  /** The stream's version after the command. */
+  readonly version: number;
+  /** The position of its last event (the log's head when it appended none). */
+  readonly position: number;
+  /** How many events it appended (0 to all of them). */
+  readonly count: number;
+  /** When it was handled (ms since the epoch): retention counts from here. */
+  readonly time: number;
+}
+
+function escapeNul(part: string): string {
+  return part.includes('\u0000') ? part.replaceAll('\u0000', ESCAPED_NUL) : part;
+}
+
+/** The ledger key of a command of `stream`. */
+export function ledgerKey(stream: StreamRef, commandId: string): Buffer {
+  const text = escapeNul(stream.type) + SEPARATOR + escapeNul(stream.id) + SEPARATOR + escapeNul(commandId);
+  const key = Buffer.allocUnsafe(1 + Buffer.byteLength(text));
+  key[0] = TAG;
+  // Buffer's UTF-8 writes a lone surrogate as U+FFFD (two ids, one key): only then encode by hand.
+  if (SURROGATE.test(text)) writeWtf8(text, key, 1);
+  else key.write(text, 1);
+  return key;
+}
+
+/**
+ * UTF-8, except that a lone surrogate is written as the 3 bytes of its own code point (WTF-8):
+ * the same length Buffer.byteLength counts for it, and no longer the same bytes as U+FFFD.
+ */
+function writeWtf8(text: string, target: Buffer, offset: number): void {
+  let at = offset;
+  for (let i = 0; i < text.length; i++) {
+    let code = text.charCodeAt(i);
+    const next = text.charCodeAt(i + 1);
+    if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+      i++;
+    }
+    if (code < 0x80) {
+      target[at++] = code;
+    } else if (code < 0x800) {
+      target[at++] = 0xc0 | (code >> 6);
+      target[at++] = 0x80 | (code & 0x3f);
+    } else if (code < 0x10000) {
+      target[at++] = 0xe0 | (code >> 12);
+      target[at++] = 0x80 | ((code >> 6) & 0x3f);
+      target[at++] = 0x80 | (code & 0x3f);
+    } else {
+      target[at++] = 0xf0 | (code >> 18);
+      target[at++] = 0x80 | ((code >> 12) & 0x3f);
+      target[at++] = 0x80 | ((code >> 6) & 0x3f);
+      target[at++] = 0x80 | (code & 0x3f);
+    }
+  }
+}
+
+export function encodeLedgerValue(entry: LedgerEntry): Buffer {
+  const value = Buffer.allocUnsafe(VALUE_BYTES);
+  writeEntry(entry, value);
+  return value;
+}
+
+function writeEntry(entry: LedgerEntry, target: Buffer): void {
+  target.writeUIntBE(entry.version, 0, 6);
+  target.writeUIntBE(entry.position, 6, 6);
+  target.writeUInt32BE(entry.count, 12);
+  target.writeDoubleBE(entry.time, 16);
+}
+
+/** The entry a stored value holds, or undefined when the bytes are not one (corrupt, or another layout). */
+export function decodeLedgerValue(value: unknown): LedgerEntry | undefined {
+  if (!(value instanceof Uint8Array) || value.length !== VALUE_BYTES) return undefined;
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.length);
+  const entry: LedgerEntry = {
+    version: bytes.readUIntBE(0, 6), position: bytes.readUIntBE(6, 6), count: bytes.readUInt32BE(12), time: bytes.readDoubleBE(16),
+  };
+  return entry.count <= entry.version && entry.count <= entry.position && Number.isFinite(entry.time) ? entry : undefined;
+}
+
+/** A journal value: the entry, then the stream and commandId as UTF-16 (exact for any string). */
+export function encodeJournalValue(entry: LedgerEntry, stream: StreamRef, commandId: string): Buffer {
+  const text = stream.type + stream.id + commandId;
+  const value = Buffer.allocUnsafe(VALUE_BYTES + 8 + 2 * text.length);
+  writeEntry(entry, value);
+  value.writeUInt32BE(stream.type.length, VALUE_BYTES);
+  value.writeUInt32BE(stream.id.length, VALUE_BYTES + 4);
+  value.write(text, VALUE_BYTES + 8, 'utf16le');
+  return value;
+}
+
+/** What a journal value holds, or undefined when the bytes are not one. */
+export function decodeJournalValue(value: unknown): { entry: LedgerEntry; stream: StreamRef; commandId: string } | undefined {
+  if (!(value instanceof Uint8Array) || value.length < VALUE_BYTES + 8 || (value.length - VALUE_BYTES) % 2 !== 0) return undefined;
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.length);
+  const entry = decodeLedgerValue(bytes.subarray(0, VALUE_BYTES));
+  const typeEnd = VALUE_BYTES + 8 + 2 * bytes.readUInt32BE(VALUE_BYTES);
+  const idEnd = typeEnd + 2 * bytes.readUInt32BE(VALUE_BYTES + 4);
+  if (!entry || idEnd > bytes.length) return undefined;
+  const stream = { type: bytes.toString('utf16le', VALUE_BYTES + 8, typeEnd), id: bytes.toString('utf16le', typeEnd, idEnd) };
+  return { entry, stream, commandId: bytes.toString('utf16le', idEnd) };
+}
+
+/** Whether a stored key is in this layout (earlier versions keyed the ledger by lmdb-js arrays). */
+export function isLedgerKey(key: Uint8Array): boolean {
+  return key[0] === TAG;
+}
