@@ -34,12 +34,11 @@ export function resolveRetention(value: unknown, fallback: number): number {
 }
 
 /** A ledgered command: its entry, and while its commit is pending, the staged append to wait on. */
-export interface LedgerHit {
-  readonly entry: LedgerEntry;
+export interface LedgerHit extends LedgerEntry {
   readonly staged: StagedAppend | undefined;
 }
 
-/** An entry held in memory: staged, or committed and not yet in the table. */
+/** An entry held in memory, staged or committed and not yet in the table: one object per command. */
 interface Slot extends LedgerHit {
   readonly stream: StreamRef;
   readonly commandId: string;
@@ -80,6 +79,8 @@ export class LedgerIndex {
   private flushing = false;
   /** The round under way: its sorted entries, how many were issued, and the `ledgerAt` it ends with. */
   private round: { readonly slots: Slot[]; issued: number; readonly upTo: number } | undefined;
+  /** The last key encoded: the log looks a command up and then stages it, one key for both. */
+  private lastKey: { stream: StreamRef; commandId: string; key: Buffer } | undefined;
   /** Where the next sweep starts; undefined: at the first key. */
   private sweepFrom: Buffer | undefined;
   /** The oldest `time` in the table as far as known (-Infinity until a whole pass has seen every row). */
@@ -98,17 +99,18 @@ export class LedgerIndex {
   /** The command's entry if it is within retention: staged, committed in memory, or in the table. */
   lookup(stream: StreamRef, commandId: string): LedgerHit | undefined {
     if (this.store.readOnly) this.catchUp();
-    const now = this.store.now();
     const slot = this.slots.get(stream.type, stream.id)?.get(commandId);
-    if (slot) return this.retained(slot.entry.time, now) ? slot : undefined;
+    if (slot) return this.retained(slot.time, this.store.now()) ? slot : undefined;
     const entry = this.read(stream, commandId);
-    return entry && this.retained(entry.time, now) ? { entry, staged: undefined } : undefined;
+    if (!entry || !this.retained(entry.time, this.store.now())) return undefined;
+    return { version: entry.version, position: entry.position, count: entry.count, time: entry.time, staged: undefined };
   }
 
   /** Records a staged command: its journal entry joins `batch`'s commit, its table row comes later. */
   record(stream: StreamRef, commandId: string, entry: LedgerEntry, staged: StagedAppend, batch: Batch): void {
-    const slot: Slot = { stream, commandId, seq: ++this.seq, entry, staged, replaced: false };
-    batch.put(this.store.journal!, slot.seq, encodeJournalValue(entry, stream, commandId));
+    const { version, position, count, time } = entry;
+    const slot: Slot = { stream, commandId, seq: ++this.seq, version, position, count, time, staged, replaced: false };
+    batch.put(this.store.journal!, slot.seq, encodeJournalValue(entry, this.keyOf(stream, commandId)));
     this.place(slot);
     if (this.staging?.batch !== batch) {
       const slots: Slot[] = [];
@@ -124,48 +126,54 @@ export class LedgerIndex {
   }
 
   /**
-   * Writes committed entries when due, one sorted chunk per call (the log calls after every
-   * commit), so no commit carries thousands of extra puts, and sweeps expired rows; `force` (on
-   * close) writes the rest at once. A round writes the entries committed when it started, and
-   * `ledgerAt` with its last chunk; then the journal up to there is dropped.
+   * Starts a round when one is due (the log calls after every commit): enough committed entries,
+   * or enough time. `force` (on close) starts one of everything not yet written. Returns whether
+   * a round is under way.
    */
-  flushInto(batch: () => Batch, force: boolean): void {
-    if (this.flushing) return;
-    // On close, everything not yet written, not just the rest of the round under way.
-    if (!this.round || force) {
-      const rest = this.round ? this.round.slots.slice(this.round.issued) : [];
-      if (rest.length === 0 && this.committed.length === 0 && this.committedTo <= this.writtenTo) return;
-      const now = this.store.now();
-      // A clock set back does not hold rounds up.
-      if (!force && this.committed.length < FLUSH_DIRTY && now - this.lastFlush < FLUSH_INTERVAL_MS && now >= this.lastFlush) return;
-      this.lastFlush = now;
-      this.round = { slots: rest.concat(this.committed).sort(byKey), issued: 0, upTo: this.committedTo };
-      this.committed = [];
-    }
+  startRound(force: boolean): boolean {
+    if (this.round && !force) return true;
+    const rest = this.round ? this.round.slots.slice(this.round.issued) : [];
+    if (rest.length === 0 && this.committed.length === 0 && this.committedTo <= this.writtenTo) return this.round !== undefined;
+    const now = this.store.now();
+    // A clock set back does not hold rounds up.
+    if (!force && this.committed.length < FLUSH_DIRTY && now - this.lastFlush < FLUSH_INTERVAL_MS && now >= this.lastFlush) return false;
+    this.lastFlush = now;
+    this.round = { slots: rest.concat(this.committed).sort(byKey), issued: 0, upTo: this.committedTo };
+    this.committed = [];
+    return true;
+  }
+
+  /**
+   * Writes the next sorted chunk of the round under way into `batch` (the log passes the batch of
+   * each append it stages), so no commit carries thousands of extra puts and none is made for them
+   * alone, and sweeps expired rows; `force` (on close) writes the rest at once. The last chunk
+   * writes `ledgerAt`; once it commits, the journal up to there is dropped.
+   */
+  flushInto(batch: Batch, force: boolean): void {
+    if (this.flushing || !this.round) return;
     // Only here, between chunks: no table write is in flight that the sweep's reads could miss.
     if (!force) this.sweep();
     const round = this.round;
     const chunk = round.slots.slice(round.issued, force ? undefined : round.issued + FLUSH_CHUNK);
     round.issued += chunk.length;
-    const target = batch();
     const now = this.store.now();
     for (const slot of chunk) {
-      if (slot.replaced || !this.retained(slot.entry.time, now)) continue;
-      target.put(this.store.table, ledgerKey(slot.stream, slot.commandId), encodeLedgerValue(slot.entry));
-      this.oldestRow = Math.min(this.oldestRow, slot.entry.time);
-      this.passOldest = Math.min(this.passOldest, slot.entry.time);
+      if (slot.replaced || !this.retained(slot.time, now)) continue;
+      batch.put(this.store.table, ledgerKey(slot.stream, slot.commandId), encodeLedgerValue(slot));
+      this.oldestRow = Math.min(this.oldestRow, slot.time);
+      this.passOldest = Math.min(this.passOldest, slot.time);
     }
     const last = round.issued === round.slots.length;
     if (last) {
-      target.put(this.store.meta, LEDGER_AT, round.upTo);
+      batch.put(this.store.meta, LEDGER_AT, round.upTo);
       this.round = undefined;
     }
     this.flushing = true;
-    target.afterCommit(() => {
+    batch.afterCommit(() => {
       for (const slot of chunk) this.forget(slot);
       if (last) this.endRound(round.upTo);
     });
-    target.done.then(
+    batch.done.then(
       () => (this.flushing = false),
       () => {
         // This chunk and the rest of its round are not written: they join the next round.
@@ -219,7 +227,8 @@ export class LedgerIndex {
     for (const { key, value } of journal.getRange({ start: this.seq + 1, snapshot: false })) {
       const decoded = decodeJournalValue(value);
       if (!decoded) throw new CorruptDataError(`ledger journal entry ${key}`, new Error('expected [version, position, count, time] and a ledger key'));
-      const slot: Slot = { ...decoded, seq: key, staged: undefined, replaced: false };
+      const { stream, commandId, entry } = decoded;
+      const slot: Slot = { stream, commandId, seq: key, ...entry, staged: undefined, replaced: false };
       this.place(slot);
       if (!this.store.readOnly) this.committed.push(slot);
       this.seq = key;
@@ -289,23 +298,36 @@ export class LedgerIndex {
   }
 
   private read(stream: StreamRef, commandId: string): LedgerEntry | undefined {
-    const what = (): string => `ledger entry ${commandId} of ${streamName(stream)}`;
     let value: Buffer | undefined;
     try {
-      value = this.store.table.get(ledgerKey(stream, commandId));
+      value = this.store.table.get(this.keyOf(stream, commandId));
     } catch (error) {
-      throw new CorruptDataError(what(), error);
+      throw new CorruptDataError(entryName(stream, commandId), error);
     }
     if (value === undefined) return undefined;
     const entry = decodeLedgerValue(value);
-    if (!entry) throw new CorruptDataError(what(), new Error(`expected 24 bytes of [version, position, count, time], got ${value.length} bytes`));
+    if (!entry) {
+      throw new CorruptDataError(entryName(stream, commandId), new Error(`expected 24 bytes of [version, position, count, time], got ${value.length} bytes`));
+    }
     return entry;
+  }
+
+  private keyOf(stream: StreamRef, commandId: string): Buffer {
+    const last = this.lastKey;
+    if (last?.stream === stream && last.commandId === commandId) return last.key;
+    const key = ledgerKey(stream, commandId);
+    this.lastKey = { stream, commandId, key };
+    return key;
   }
 
   private storedAt(): number {
     const at = this.store.meta.get(LEDGER_AT) as unknown;
     return typeof at === 'number' && Number.isSafeInteger(at) && at >= 0 ? at : 0;
   }
+}
+
+function entryName(stream: StreamRef, commandId: string): string {
+  return `ledger entry ${commandId} of ${streamName(stream)}`;
 }
 
 /** Key order (type, id, commandId), so that a chunk covers neighbouring leaves of the table. */

@@ -251,10 +251,10 @@ export class LmdbEventLog implements EventLog {
     }
     const result: AppendResult = { version, position: this.nextPosition, events: stored };
     const staged = new Staged(result, batch.done, stream);
-    if (commandId !== undefined) {
-      const entry = { version, position: result.position, count: stored.length, time: this.clock() };
-      this.ledgerIndex!.record(stream, commandId, entry, staged, batch);
-    }
+    const ledger = this.ledgerIndex!;
+    if (commandId !== undefined) ledger.record(stream, commandId, { version, position: result.position, count: stored.length, time: this.clock() }, staged, batch);
+    // Ledger rows ride along in this commit: a commit and an fsync of their own would cost more.
+    ledger.flushInto(batch, false);
     return staged;
   }
 
@@ -359,7 +359,7 @@ export class LmdbEventLog implements EventLog {
     const hit = this.ledger.lookup(stream, commandId);
     if (!hit) return undefined;
     if (hit.staged) return hit.staged;
-    const { version, position, count } = hit.entry;
+    const { version, position, count } = hit;
     const events: StoredEvent[] = [];
     for (let i = count - 1; i >= 0; i--) events.push(this.decodeInStream(position - i, stream, version - i));
     return settledAppend({ version, position, events });
@@ -382,7 +382,7 @@ export class LmdbEventLog implements EventLog {
     if (this.commit && this.broken === undefined && this.writeBehindOnClose) {
       const batch = (): Batch => this.commit!.batch();
       this.headsIndex?.flushInto(batch, true);
-      this.ledgerIndex?.flushInto(batch, true);
+      if (this.ledgerIndex?.startRound(true)) this.ledgerIndex.flushInto(batch(), true);
       await this.commit.idle();
     }
     await this.env.close();
@@ -485,9 +485,8 @@ export class LmdbEventLog implements EventLog {
     for (const listener of this.listeners) listener(this.durableHead);
     this.recoverIfQuiet();
     if (this.broken === undefined && !this.closed) {
-      const batch = (): Batch => this.commit!.batch();
-      this.headsIndex?.flushInto(batch, false);
-      this.ledgerIndex?.flushInto(batch, false);
+      this.headsIndex?.flushInto(() => this.commit!.batch(), false);
+      this.ledgerIndex?.startRound(false);
     }
   }
 

@@ -9,7 +9,8 @@ import { open } from 'lmdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppendResult, StreamRef } from '../../storage/event-log.js';
 import { eventsPath, openLmdbEventLog, type LmdbEventLog, type LogSeams } from '../../storage/lmdb-event-log.js';
-import { newEvent, removeDir, tempDataDir } from '../fixtures/storage-kit.js';
+import { PersistenceError } from '../../storage/errors.js';
+import { newEvent, rejectionOf, removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
 const RETENTION = 60_000;
 const ROUND_DUE = 5_000;
@@ -124,42 +125,45 @@ describe('command ledger', () => {
     let log = openLog({ closeWithoutWriteBehind: true });
     for (const id of ['c-1', 'c-2', 'c-3']) await append(log, left, id);
     now = T0 + ROUND_DUE;
-    // This commit makes a round due; the round's chunk commits before the snapshot written next.
-    await append(log, right, 'c-4');
-    await log.putSnapshot(right, { version: 1, position: 4, fingerprint: 'f', state: {} });
+    await append(log, right, 'c-4'); // its commit starts a round of c-1..c-4
+    await append(log, right, 'c-5'); // its commit carries the round's chunk
     await log.close();
-    expect(await stored(path), 'one round wrote all four; the crash-like close wrote nothing').toEqual({ rows: 4, journal: 0 });
+    expect(await stored(path), 'the round wrote four rows; c-5 is still in the journal').toEqual({ rows: 4, journal: 1 });
 
     now = T0 + RETENTION + 10_000;
     log = openLog();
     expect(log.commandResult(left, 'c-1')).toBeUndefined();
-    await append(log, left, 'c-5');
-    now += ROUND_DUE;
     await append(log, left, 'c-6');
-    await log.putSnapshot(left, { version: 5, position: 6, fingerprint: 'f', state: {} });
+    now += ROUND_DUE;
+    await append(log, left, 'c-7');
+    await append(log, left, 'c-8'); // the round's chunk, after a sweep
     await log.close();
-    expect(await stored(path), 'the expired rows were swept, the new ones written').toEqual({ rows: 2, journal: 0 });
+    expect(await stored(path), 'c-1..c-4 swept, c-5 expired before it was written').toEqual({ rows: 3, journal: 0 });
     log = openLog();
-    expect([log.commandResult(left, 'c-5')?.result.version, log.commandResult(left, 'c-6')?.result.version]).toEqual([4, 5]);
+    expect(['c-6', 'c-7', 'c-8'].map((id) => log.commandResult(left, id)?.result.version)).toEqual([4, 5, 6]);
   });
 
   it('serves the entries of a round whose commit failed, and a later round writes them', async () => {
-    let commits = 0;
-    // Commits: 1 and 2 the appends, 3 the round's chunk (made due by the clock).
-    const log = openLog({ injectCommitFailure: () => ++commits === 3, closeWithoutWriteBehind: true });
+    let failNext = false;
+    const injectCommitFailure = (): boolean => {
+      const fail = failNext;
+      failNext = false;
+      return fail;
+    };
+    const log = openLog({ injectCommitFailure, closeWithoutWriteBehind: true });
     const first = await append(log, left, 'c-1');
     now = T0 + ROUND_DUE;
-    const second = await append(log, left, 'c-2');
-    // Commits after the chunk's: it carried no event, so they do not depend on it.
-    await log.putSnapshot(left, { version: 2, position: 2, fingerprint: 'f', state: {} });
-    expect(log.stats().commits, 'a commit failed: the chunk').toBeLessThan(commits);
-    expect([log.commandResult(left, 'c-1')?.result, log.commandResult(left, 'c-2')?.result]).toEqual([first, second]);
+    const second = await append(log, left, 'c-2'); // its commit starts a round
+    failNext = true;
+    expect(await rejectionOf(append(log, left, 'c-3')), 'the commit carrying the chunk failed').toBeInstanceOf(PersistenceError);
+    expect([log.commandResult(left, 'c-1')?.result, log.commandResult(left, 'c-2')?.result, log.commandResult(left, 'c-3')])
+      .toEqual([first, second, undefined]);
 
     now += ROUND_DUE;
-    await append(log, right, 'c-3');
-    await log.putSnapshot(left, { version: 2, position: 2, fingerprint: 'f', state: {} });
+    await append(log, right, 'c-4'); // a new round: c-1, c-2 and c-4
+    await append(log, right, 'c-5');
     await log.close();
-    expect(await stored(path)).toEqual({ rows: 3, journal: 0 });
+    expect(await stored(path)).toEqual({ rows: 3, journal: 1 });
     const reopened = openLog();
     expect([reopened.commandResult(left, 'c-1')?.result, reopened.commandResult(left, 'c-2')?.result]).toEqual([first, second]);
   });
