@@ -252,7 +252,9 @@ export class LmdbEventLog implements EventLog {
     const result: AppendResult = { version, position: this.nextPosition, events: stored };
     const staged = new Staged(result, batch.done, stream);
     const ledger = this.ledgerIndex!;
-    if (commandId !== undefined) ledger.record(stream, commandId, { version, position: result.position, count: stored.length, time: this.clock() }, staged, batch);
+    if (commandId !== undefined) {
+      ledger.record(stream, commandId, { version, position: result.position, count: stored.length, time: this.clock() }, staged, batch);
+    }
     // Ledger rows ride along in this commit: a commit and an fsync of their own would cost more.
     ledger.flushInto(batch, false);
     return staged;
