@@ -1,6 +1,8 @@
 // How many bank commands per second does rehydra take across 10,000 aggregates, against the
-// design's limit and against Emmett, and what do they cost in latency and disk bytes? Durable
-// (ack after fsync) unless the scenario says otherwise; the same seeded workload for each.
+// design's limit and against Emmett, and what do they cost in latency and disk bytes, with and
+// without a commandId on every command? Durable (ack after fsync) unless the scenario says
+// otherwise; the same seeded workload for each.
+import { randomUUID } from 'node:crypto';
 import { createRuntime, type Durability } from '../runtime/index.js';
 import { account } from '../fixtures/bank-account.js';
 import { createBankWorkload } from './bank-workload.js';
@@ -8,7 +10,7 @@ import { startDiskWrites } from './disk-io.js';
 import { createLatencyRecorder } from './latency.js';
 import { LIMIT } from './limit.js';
 import { runPipelined } from './pipeline.js';
-import { createTally, openAccounts, sendBankCommand } from './rehydra-bank.js';
+import { NO_OPTIONS, createTally, openAccounts, sendBankCommand, type BankSendOptions } from './rehydra-bank.js';
 import { figureOf, type Figures, type Reference, type Scenario, type ScenarioContext } from './scenario.js';
 
 const ACCOUNTS = 10_000;
@@ -23,7 +25,12 @@ interface BankRun {
   readonly durability: Durability;
   /** Commands timed in a full run (a tenth in --quick). */
   readonly commands: number;
+  /** Send every command (the opens too) with a fresh random commandId, as retrying clients do. */
+  readonly commandIds?: boolean;
 }
+
+/** A UUID per command: random keys, the ledger's least favourable order. */
+const WITH_COMMAND_ID: BankSendOptions = () => ({ commandId: randomUUID() });
 
 /** Everything one run measures; each scenario reports the figures issue 5 names for it. */
 interface BankMeasurement {
@@ -39,15 +46,16 @@ async function measureBank(context: ScenarioContext, run: BankRun): Promise<Bank
   const n = context.quick ? run.commands / 10 : run.commands;
   const workload = createBankWorkload({ accounts: ACCOUNTS, commands: n, seed: SEED });
   const runtime = await createRuntime({ path: context.dir, aggregates: [account], durability: run.durability });
+  const options = run.commandIds === true ? WITH_COMMAND_ID : NO_OPTIONS;
   try {
-    await openAccounts(runtime, account.type, workload, OPEN_INFLIGHT);
+    await openAccounts(runtime, account.type, workload, OPEN_INFLIGHT, options);
     context.progress(`${ACCOUNTS.toLocaleString('en-US')} accounts open; timing ${n.toLocaleString('en-US')} commands, ${run.inflight} in flight`);
     const before = runtime.metrics();
     const tally = createTally();
     const latency = createLatencyRecorder();
     const disk = startDiskWrites();
     const { perSec } = await runPipelined({
-      n, inflight: run.inflight, latency, issue: (i) => sendBankCommand(runtime, account.type, workload, i, tally),
+      n, inflight: run.inflight, latency, issue: (i) => sendBankCommand(runtime, account.type, workload, i, tally, options),
     });
     const written = disk();
     const after = runtime.metrics();
@@ -64,6 +72,14 @@ async function measureBank(context: ScenarioContext, run: BankRun): Promise<Bank
   } finally {
     await runtime.close();
   }
+}
+
+/** Throughput, latency and (on Linux) disk bytes per event of one run. */
+function figuresOf(measured: BankMeasurement): Figures {
+  const { perSec, p50Ms, p99Ms, diskBytesPerEvent, n } = measured;
+  const figures: Figures = { perSec, p50Ms, p99Ms, n };
+  if (diskBytesPerEvent !== undefined) figures.diskBytesPerEvent = diskBytesPerEvent;
+  return figures;
 }
 
 /** The p50 of a scenario in this run, for a p99 bound relative to it. */
@@ -85,12 +101,21 @@ const throughput: Scenario = {
     p99Ms: { against: p50Of('commands.10k'), targets: [{ op: '<=', value: 2.5, of: p50Of('commands.10k') }] },
     diskBytesPerEvent: { targets: [{ op: '<=', value: 2_500 }] },
   },
-  run: async (context) => {
-    const { perSec, p50Ms, p99Ms, diskBytesPerEvent, n } = await measureBank(context, { inflight: 1_000, durability: 'sync', commands: 200_000 });
-    const figures: Figures = { perSec, p50Ms, p99Ms, n };
-    if (diskBytesPerEvent !== undefined) figures.diskBytesPerEvent = diskBytesPerEvent;
-    return figures;
+  run: async (context) => figuresOf(await measureBank(context, { inflight: 1_000, durability: 'sync', commands: 200_000 })),
+};
+
+const THROUGHPUT = figureOf('commands.10k', 'perSec');
+
+const idempotent: Scenario = {
+  key: 'commands.10k.idempotent',
+  title: 'bank workload on 10,000 aggregates, 1,000 in flight, durable, a commandId on every command',
+  rounds: 3,
+  settings: 'as commands.10k with a fresh random UUID as the commandId of every command (the opens too), ledger retention at its default (24 h)',
+  figures: {
+    perSec: { against: THROUGHPUT, targets: [{ op: '>=', value: 0.8, of: THROUGHPUT }] },
+    diskBytesPerEvent: { targets: [{ op: '<=', value: 2_500 }] },
   },
+  run: async (context) => figuresOf(await measureBank(context, { inflight: 1_000, durability: 'sync', commands: 200_000, commandIds: true })),
 };
 
 const latency: Scenario = {
@@ -118,4 +143,4 @@ const asyncDurability: Scenario = {
   },
 };
 
-export const scenarios: readonly Scenario[] = [throughput, latency, asyncDurability];
+export const scenarios: readonly Scenario[] = [throughput, idempotent, latency, asyncDurability];

@@ -1,7 +1,7 @@
 // The bank workload through rehydra's public API. A withdrawal refused for insufficient funds is
 // a handled command (the handler decided; nothing is persisted), so it completes the operation;
 // any rehydra error (mailbox full, persistence, concurrency...) fails the run instead.
-import { RehydraError, type Runtime } from '../runtime/index.js';
+import { RehydraError, type Runtime, type SendOptions } from '../runtime/index.js';
 import { bankCommand, openCommand, type BankWorkload } from './bank-workload.js';
 import { runPipelined } from './pipeline.js';
 
@@ -15,10 +15,18 @@ export function createTally(): BankTally {
   return { accepted: 0, refused: 0 };
 }
 
+/** The send options of each command: none, or a fresh commandId per command (as a client's retry key). */
+export type BankSendOptions = () => SendOptions | undefined;
+
+/** No options: commands without a commandId. */
+export const NO_OPTIONS: BankSendOptions = () => undefined;
+
 /** Sends workload command `i`; resolves once it is durable or refused by its handler. */
-export function sendBankCommand(runtime: Runtime, type: string, workload: BankWorkload, i: number, tally: BankTally): Promise<void> {
+export function sendBankCommand(
+  runtime: Runtime, type: string, workload: BankWorkload, i: number, tally: BankTally, options: BankSendOptions = NO_OPTIONS,
+): Promise<void> {
   const command = bankCommand(workload, i);
-  return runtime.send(type, workload.ids[workload.account[i]!]!, command).then(
+  return runtime.send(type, workload.ids[workload.account[i]!]!, command, options()).then(
     () => void tally.accepted++,
     (error: unknown) => {
       // Only a withdrawal can be refused by the domain; anything else is a broken run.
@@ -29,10 +37,12 @@ export function sendBankCommand(runtime: Runtime, type: string, workload: BankWo
 }
 
 /** Opens every account of the workload (untimed set-up), `inflight` at a time. */
-export async function openAccounts(runtime: Runtime, type: string, workload: BankWorkload, inflight: number): Promise<void> {
+export async function openAccounts(
+  runtime: Runtime, type: string, workload: BankWorkload, inflight: number, options: BankSendOptions = NO_OPTIONS,
+): Promise<void> {
   await runPipelined({
     n: workload.ids.length,
     inflight,
-    issue: (i) => runtime.send(type, workload.ids[i]!, openCommand(i)),
+    issue: (i) => runtime.send(type, workload.ids[i]!, openCommand(i), options()),
   });
 }

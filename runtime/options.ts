@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import { LIMITS } from '../storage/keys.js';
 import type { Durability } from '../storage/group-commit.js';
+import { DEFAULT_RETENTION_MS, resolveRetention } from '../storage/ledger-index.js';
 import type { ProjectionDefinition } from '../projections/define-projection.js';
 import type { RuntimeOptions } from './types.js';
 
@@ -18,10 +19,12 @@ export interface ResolvedOptions {
   readonly maxActiveActors: number;
   readonly workers: number;
   readonly maxEventBytes: number;
+  readonly commandIdRetentionMs: number;
 }
 
 const KNOWN = new Set([
   'path', 'aggregates', 'projections', 'durability', 'mailboxCapacity', 'idleTimeoutMs', 'maxActiveActors', 'workers', 'maxEventBytes',
+  'commandIdRetentionMs',
 ]);
 
 function integer(name: string, value: unknown, fallback: number, min: number): number {
@@ -83,5 +86,6 @@ export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
     maxActiveActors: integer('maxActiveActors', options.maxActiveActors, 100_000, 1),
     workers: integer('workers', options.workers, Math.min(2, availableParallelism()), 1),
     maxEventBytes: integer('maxEventBytes', options.maxEventBytes, LIMITS.eventBytes, 64),
+    commandIdRetentionMs: resolveRetention(options.commandIdRetentionMs, DEFAULT_RETENTION_MS),
   };
 }

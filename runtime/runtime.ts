@@ -34,7 +34,8 @@ import { checkSendOptions } from './send-options.js';
  */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const resolved = resolveOptions(options);
-  return startRuntime(resolved, openEventLog({ path: resolved.path, durability: resolved.durability, maxEventBytes: resolved.maxEventBytes }));
+  const { path, durability, maxEventBytes, commandIdRetentionMs } = resolved;
+  return startRuntime(resolved, openEventLog({ path, durability, maxEventBytes, commandIdRetentionMs }));
 }
 
 /** Starts a runtime on an already open log (tests open it with fault injection); not public. */

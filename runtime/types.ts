@@ -36,6 +36,12 @@ export interface RuntimeOptions {
   readonly workers?: number;
   /** Largest encoded event in bytes. @default 1048576 */
   readonly maxEventBytes?: number;
+  /**
+   * How long a `commandId` is remembered, in ms from when its command was handled: a repeated id
+   * sent within that time returns the first result; from then on it runs as a new command.
+   * `Infinity` keeps every id for good. @default 86400000 (24 h)
+   */
+  readonly commandIdRetentionMs?: number;
 }
 
 /** Options of `state`: current (default), as of a version, or as of a time. */

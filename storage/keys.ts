@@ -1,5 +1,5 @@
 // Key shapes and size limits of the event environment. LMDB keys are at most 1,978 bytes, and
-// the command ledger's key holds type + id + commandId, so each part is capped well below that.
+// the command ledger's key holds type + id + commandId (ledger-keys.ts), so each part is capped well below that.
 import { SizeLimitError } from './errors.js';
 import { isWellFormed } from './storable.js';
 
@@ -21,11 +21,6 @@ export const LIMITS = {
 /** `account/a-1`: how streams are named in messages and logs. */
 export function streamName(stream: StreamRef): string {
   return `${stream.type}/${stream.id}`;
-}
-
-/** The Map key for a stream; unambiguous because defineAggregate refuses a NUL in a type name. */
-export function streamKey(type: string, id: string): string {
-  return `${type}\u0000${id}`;
 }
 
 /** Throws unless `value` can be a key part: well-formed UTF-16 (it is stored as UTF-8) within `limit` bytes. */

@@ -14,9 +14,10 @@ import type {
   AppendResult, CommitStats, EventLog, PartitionScan, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
   StreamAppend, StreamHead, StreamRef,
 } from './event-log.js';
-import { GroupCommit, appendFailed, type Durability } from './group-commit.js';
+import { GroupCommit, appendFailed, type Batch, type Durability } from './group-commit.js';
 import { HeadsIndex } from './heads-index.js';
-import { LIMITS, checkKeyPart, checkStreamRef, streamKey, streamName } from './keys.js';
+import { LIMITS, checkKeyPart, checkStreamRef, streamName } from './keys.js';
+import { LedgerIndex, resolveRetention } from './ledger-index.js';
 import { checkReadAllOptions, checkReadStreamOptions } from './read-options.js';
 import { claimWriter, refuseSecondWriterHere, type WriterLock } from './writer-lock.js';
 
@@ -30,6 +31,11 @@ export interface EventLogOptions {
   readonly durability?: Durability;
   /** Largest encoded event in bytes. @default 1 MiB */
   readonly maxEventBytes?: number;
+  /**
+   * How long a commandId's result is kept (ms since the command was handled), or Infinity.
+   * @default Infinity (createRuntime passes its own default, 24 h)
+   */
+  readonly commandIdRetentionMs?: number;
 }
 
 /** Internal seams for fault injection; never part of the public options. Each is asked per block (or put). */
@@ -44,6 +50,10 @@ export interface LogSeams {
   readonly injectFlushFailure?: () => boolean;
   /** The value format of a directory created by this open (tests of older directories). */
   readonly newFormat?: EventFormat;
+  /** The clock ledger retention is measured by (ms since the epoch). @default Date.now */
+  readonly clock?: () => number;
+  /** Close as a crash would: without writing heads and ledger entries behind (the next open rebuilds them). */
+  readonly closeWithoutWriteBehind?: boolean;
 }
 
 /** Stream ranges up to this many events are decoded while walking back (see readStream). */
@@ -62,6 +72,8 @@ export function openEventLog(options: EventLogOptions): EventLog {
 /** `openEventLog` with the internal seams, typed as the class (tests and benchmarks use its helpers). */
 export function openLmdbEventLog(options: EventLogOptions & LogSeams): LmdbEventLog {
   const readOnly = options.readOnly ?? false;
+  // Checked before anything is created on disk.
+  resolveRetention(options.commandIdRetentionMs, Number.POSITIVE_INFINITY);
   const dir = eventsPath(options.path);
   if (readOnly && !existsSync(join(dir, 'data.mdb'))) {
     throw new NotADataDirectoryError(options.path, 'no events/data.mdb');
@@ -71,13 +83,6 @@ export function openLmdbEventLog(options: EventLogOptions & LogSeams): LmdbEvent
     mkdirSync(dir, { recursive: true });
   }
   return new LmdbEventLog(options, dir);
-}
-
-type LedgerValue = [version: number, position: number, count: number];
-
-/** Three non-negative safe integers: the shape of a ledger value. */
-function isLedgerValue(value: unknown): value is LedgerValue {
-  return Array.isArray(value) && value.length === 3 && value.every((n) => Number.isSafeInteger(n) && n >= 0);
 }
 
 /** The stored event of a record at `position` (built field by field: no spread on the hot path). */
@@ -121,12 +126,14 @@ export class LmdbEventLog implements EventLog {
   private readonly log: Database<Buffer, number>;
   private readonly headsTable: Database;
   private readonly snapshots: Database;
-  private readonly ledger: Database;
+  private readonly ledgerTable: Database<Buffer, Buffer>;
+  /** Undefined only in a reader of a directory written before the journal existed. */
+  private readonly ledgerJournal: Database<Buffer, number> | undefined;
   private readonly meta: Database;
   private readonly codec: EventCodec;
   private readonly commit: GroupCommit | undefined;
   private headsIndex: HeadsIndex | undefined;
-  private readonly pendingLedger = new Map<string, StagedAppend>();
+  private ledgerIndex: LedgerIndex | undefined;
   private readonly listeners = new Set<(head: number) => void>();
   private nextPosition: number;
   private durableHead: number;
@@ -143,6 +150,9 @@ export class LmdbEventLog implements EventLog {
   readonly path: string;
   readonly readOnly: boolean;
   private readonly maxEventBytes: number;
+  private readonly retentionMs: number;
+  private readonly clock: () => number;
+  private readonly writeBehindOnClose: boolean;
 
   constructor(
     options: EventLogOptions & LogSeams,
@@ -153,6 +163,9 @@ export class LmdbEventLog implements EventLog {
     this.readOnly = readOnly;
     this.maxEventBytes = options.maxEventBytes ?? LIMITS.eventBytes;
     this.newFormat = options.newFormat;
+    this.retentionMs = resolveRetention(options.commandIdRetentionMs, Number.POSITIVE_INFINITY);
+    this.clock = options.clock ?? (() => Date.now());
+    this.writeBehindOnClose = options.closeWithoutWriteBehind !== true;
     const durability = options.durability ?? 'sync';
     // Both flags stated, so that opening a data directory already open in this process with the
     // other durability throws (lmdb-js keeps the first open's flags) instead of silently mixing:
@@ -164,10 +177,11 @@ export class LmdbEventLog implements EventLog {
     this.log = this.env.openDB<Buffer, number>('log', { encoding: 'binary' });
     this.headsTable = this.env.openDB('heads', {});
     this.snapshots = this.env.openDB('snapshots', {});
-    this.ledger = this.env.openDB('ledger', {});
+    this.ledgerTable = this.env.openDB<Buffer, Buffer>('ledger', { encoding: 'binary', keyEncoding: 'binary' });
+    this.ledgerJournal = this.env.openDB<Buffer, number>('ledger-journal', { encoding: 'binary' });
     this.meta = this.env.openDB('meta', { useVersions: true });
     // A read-only open does not create databases: lmdb-js returns undefined for a missing one.
-    if (readOnly && [this.log, this.headsTable, this.snapshots, this.ledger, this.meta].some((db) => (db as Database | undefined) === undefined)) {
+    if (readOnly && [this.log, this.headsTable, this.snapshots, this.ledgerTable, this.meta].some((db) => (db as Database | undefined) === undefined)) {
       void this.env.close();
       throw new NotADataDirectoryError(this.path, "its events environment lacks rehydra's databases");
     }
@@ -205,6 +219,9 @@ export class LmdbEventLog implements EventLog {
     const env = this.env as RootDatabase & { sync(callback: (error?: unknown) => void): void };
     const syncEnv = (): Promise<void> => new Promise((resolve, reject) => env.sync((error) => (error ? reject(error) : resolve())));
     this.commit = new GroupCommit(this.meta, durability, hooks, this.nextPosition, seams, syncEnv);
+    // Made at once, unlike heads: entries a crash left in the journal go to the table even if no
+    // command of this run has an id.
+    this.ledgerIndex = this.newLedger();
   }
 
   append(appends: readonly StreamAppend[]): Promise<AppendResult>[] {
@@ -274,12 +291,12 @@ export class LmdbEventLog implements EventLog {
     }
     const result: AppendResult = { version, position: this.nextPosition, events: stored };
     const staged = new Staged(result, batch.done, stream);
+    const ledger = this.ledgerIndex!;
     if (commandId !== undefined) {
-      const ledgerKey = `${streamKey(stream.type, stream.id)}\u0000${commandId}`;
-      this.pendingLedger.set(ledgerKey, staged);
-      batch.putNew(this.ledger, [stream.type, stream.id, commandId], [version, result.position, stored.length] satisfies LedgerValue);
-      batch.afterCommit(() => this.pendingLedger.delete(ledgerKey));
+      ledger.record(stream, commandId, { version, position: result.position, count: stored.length, time: this.clock() }, staged, batch);
     }
+    // Ledger rows ride along in this commit: a commit and an fsync of their own would cost more.
+    ledger.flushInto(batch, false);
     return staged;
   }
 
@@ -418,16 +435,12 @@ export class LmdbEventLog implements EventLog {
   }
 
   commandResult(stream: StreamRef, commandId: string): StagedAppend | undefined {
-    const pending = this.pendingLedger.get(`${streamKey(stream.type, stream.id)}\u0000${commandId}`);
-    if (pending) return pending;
-    const entry = this.getDecoded(this.ledger, [stream.type, stream.id, commandId], `ledger entry ${commandId} of ${streamName(stream)}`) as
-      | LedgerValue
-      | undefined;
-    if (entry === undefined) return undefined;
-    if (!isLedgerValue(entry) || entry[2] > entry[0] || entry[2] > entry[1]) {
-      throw new CorruptDataError(`ledger entry ${commandId} of ${streamName(stream)}`, new Error(`expected [version, position, count], got ${JSON.stringify(entry)}`));
-    }
-    const [version, position, count] = entry;
+    // lmdb-js throws on a closed environment too: that is not corrupt data.
+    if (this.closed) throw new RuntimeClosedError(`reading the event log of ${this.path}`);
+    const hit = this.ledger.lookup(stream, commandId);
+    if (!hit) return undefined;
+    if (hit.staged) return hit.staged;
+    const { version, position, count } = hit;
     const events: StoredEvent[] = [];
     for (let i = count - 1; i >= 0; i--) events.push(this.decodeInStream(position - i, stream, version - i));
     return settledAppend({ version, position, events });
@@ -446,9 +459,11 @@ export class LmdbEventLog implements EventLog {
     if (this.closed) return;
     this.closed = true;
     await this.commit?.idle();
-    // Heads written now spare the next open a scan of the log's tail.
-    if (this.commit && this.broken === undefined && this.headsIndex) {
-      this.headsIndex.flushInto(() => this.commit!.batch(), true);
+    // Heads and ledger entries written now spare the next open a scan of the log's tail.
+    if (this.commit && this.broken === undefined && this.writeBehindOnClose) {
+      const batch = (): Batch => this.commit!.batch();
+      this.headsIndex?.flushInto(batch, true);
+      if (this.ledgerIndex?.startRound(true)) this.ledgerIndex.flushInto(batch(), true);
       await this.commit.idle();
     }
     await this.commit?.endWrites();
@@ -484,6 +499,16 @@ export class LmdbEventLog implements EventLog {
   private get heads(): HeadsIndex {
     this.headsIndex ??= new HeadsIndex(this.headsTable, this.meta, this.readOnly, (after) => this.scanStreams(after));
     return this.headsIndex;
+  }
+
+  /** Made on first use in a reader (projection workers never ask for a command's result). */
+  private get ledger(): LedgerIndex {
+    this.ledgerIndex ??= this.newLedger();
+    return this.ledgerIndex;
+  }
+
+  private newLedger(): LedgerIndex {
+    return new LedgerIndex({ table: this.ledgerTable, journal: this.ledgerJournal, meta: this.meta, readOnly: this.readOnly, retentionMs: this.retentionMs, now: this.clock });
   }
 
   /** The stream of every event after `after`, for rebuilding heads written behind. */
@@ -553,7 +578,10 @@ export class LmdbEventLog implements EventLog {
       this.durableHead = head;
     }
     for (const listener of this.listeners) listener(this.durableHead);
-    if (this.broken === undefined && !this.closed) this.headsIndex?.flushInto(() => this.commit!.batch(), false);
+    if (this.broken === undefined && !this.closed) {
+      this.headsIndex?.flushInto(() => this.commit!.batch(), false);
+      this.ledgerIndex?.startRound(false);
+    }
   }
 
   /**
@@ -566,7 +594,7 @@ export class LmdbEventLog implements EventLog {
     this.env.resetReadTxn();
     const onDisk = this.lastPosition();
     this.heads.reconcile(this.durableHead);
-    this.pendingLedger.clear();
+    this.ledgerIndex?.dropStaged();
     this.nextPosition = onDisk;
     this.structuresLost = true;
     const moved = onDisk > this.durableHead;

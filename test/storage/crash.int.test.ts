@@ -91,11 +91,12 @@ describe('event log after SIGKILL', () => {
     expect(streams, `seed ${seed}: appends reached every stream`).toBe(50);
   });
 
-  it('keeps every head when killed after heads began to be written behind (more dirty streams than a round waits for)', async () => {
+  it('keeps every head and ledger entry when killed after both began to be written behind (more than a round waits for)', async () => {
     const dir = tempDataDir();
     try {
-      // 40,000 streams: the dirty heads pass the 32,768 that start a round of head writes mid-run.
-      const child = runFixture(script, [dir, '7', '1', '40000']);
+      // 40,000 streams: the dirty heads pass the 32,768 that start a round of head writes mid-run;
+      // a commandId on every append: the committed ledger entries pass the 65,536 that start one.
+      const child = runFixture(script, [dir, '7', '1', '40000', '1']);
       try {
         await child.waitForLines(100_000);
       } finally {
@@ -107,10 +108,13 @@ describe('event log after SIGKILL', () => {
       try {
         const env = open({ path: join(dir, 'events'), readOnly: true });
         const written = env.openDB('heads', {}).getKeysCount();
+        const ledgerRows = env.openDB('ledger', { keyEncoding: 'binary' }).getKeysCount();
         await env.close();
-        // Killed during or after a round: some heads are in the table, the rest only in the log's tail.
+        // Killed during or after a round: some heads are in the table, the rest only in the log's tail;
+        // some ledger entries are in its table, the rest only in its journal.
         expect(written, 'head writes committed before the kill').toBeGreaterThan(0);
-        verify(log, acks, 'heads written behind');
+        expect(ledgerRows, 'ledger rows committed before the kill').toBeGreaterThan(0);
+        verify(log, acks, 'heads and ledger written behind');
       } finally {
         await log.close();
       }

@@ -1,0 +1,83 @@
+// The ledger's bytes: a key names exactly one (type, id, commandId), whatever the strings hold
+// (NULs, the separator itself, lone surrogates, lengths past lmdb-js's 64-character escape limit),
+// and entries and journal values read back exactly. Triples that a NUL-joined key (the old
+// in-memory key) or lmdb-js array keys (the old on-disk key, for long strings) made equal stay apart.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeJournalValue, decodeLedgerValue, encodeJournalValue, encodeLedgerValue, ledgerKey, type LedgerEntry,
+} from '../../storage/ledger-keys.js';
+
+type Triple = readonly [type: string, id: string, commandId: string];
+
+const key = ([type, id, commandId]: Triple): string => ledgerKey({ type, id }, commandId).toString('hex');
+const long = 'x'.repeat(70);
+/** Strings rich in what an encoding could confuse: NULs, the separator's bytes, surrogates, U+FFFD. */
+const part = fc.string({
+  unit: fc.oneof(fc.constantFrom('\u0000', '\u0001', '\u00ff', '\ud800', '\udc00', '\ud83d\ude00', '\ufffd', 'a', 'é'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+  maxLength: 8,
+});
+
+/**
+ * Pairs that collide under `type\0id\0commandId`, under lmdb-js array keys (which escape a NUL
+ * only in strings under 64 characters), or once UTF-8 replaces lone surrogates with U+FFFD.
+ */
+const adversarial: ReadonlyArray<readonly [Triple, Triple]> = [
+  [['a', 'b\u0000c', 'd'], ['a', 'b', 'c\u0000d']],
+  [['a\u0000b', 'c', 'd'], ['a', 'b\u0000c', 'd']],
+  [['account', `${long}\u0000${long}`, long], ['account', long, `${long}\u0000${long}`]],
+  [['a', 'b\u0000\u0001c', 'd'], ['a', 'b', 'c\u0000\u0001d']],
+  [['a', 'b\u0000\u00ff', 'c'], ['a', 'b\u0000', '\u00ffc']],
+  [['a', 'b', '\ud800'], ['a', 'b', '\udc00']],
+  [['a', 'b', '\ud800'], ['a', 'b', '\ufffd']],
+  [['a', `${long}\ud83d`, 'c'], ['a', `${long}\ufffd`, 'c']],
+  [['a', 'b', ''], ['a', 'b\u0000', '']],
+];
+
+describe('ledger keys', () => {
+  it.each(adversarial)('keep %j and %j apart', (first, second) => {
+    expect(key(first)).not.toBe(key(second));
+  });
+
+  it('where the old encodings made those pairs one key', () => {
+    const joined = ([type, id, commandId]: Triple) => `${type}\u0000${id}\u0000${commandId}`;
+    expect(joined(adversarial[0]![0])).toBe(joined(adversarial[0]![1]));
+    expect(Buffer.from('\ud800').equals(Buffer.from('\udc00'))).toBe(true);
+  });
+
+  it('give different triples different keys (random strings rich in NULs, separators and surrogates)', () => {
+    const triple = fc.tuple(part, part, part);
+    fc.assert(
+      fc.property(triple, triple, (first, second) => {
+        const same = first.every((value, i) => value === second[i]);
+        expect(key(first) === key(second)).toBe(same);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('read entries, and journal values with the strings their key names, back exactly', () => {
+    const entry = fc.record({
+      version: fc.integer({ min: 0, max: 2 ** 47 }), position: fc.integer({ min: 0, max: 2 ** 47 }),
+      count: fc.integer({ min: 0, max: 1_000 }), time: fc.double({ noNaN: true, noDefaultInfinity: true }),
+    }).filter((e) => e.count <= e.version && e.count <= e.position);
+    fc.assert(
+      fc.property(entry, part, part, part, (value: LedgerEntry, type, id, commandId) => {
+        expect(decodeLedgerValue(encodeLedgerValue(value))).toEqual(value);
+        expect(decodeJournalValue(encodeJournalValue(value, ledgerKey({ type, id }, commandId)))).toEqual({ entry: value, stream: { type, id }, commandId });
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('refuse bytes that are not an entry', () => {
+    const valid = encodeLedgerValue({ version: 3, position: 9, count: 2, time: 1 });
+    expect(decodeLedgerValue(valid.subarray(0, 23))).toBeUndefined();
+    expect(decodeLedgerValue('not bytes')).toBeUndefined();
+    expect(decodeLedgerValue(encodeLedgerValue({ version: 1, position: 9, count: 2, time: 1 }))).toBeUndefined();
+    const nanTime = Buffer.from(valid);
+    nanTime.writeDoubleBE(Number.NaN, 16);
+    expect(decodeLedgerValue(nanTime)).toBeUndefined();
+    expect(decodeJournalValue(valid)).toBeUndefined();
+  });
+});
