@@ -120,9 +120,16 @@ export class LedgerIndex {
     this.staging.slots.push(slot);
   }
 
-  /** After a failed commit: staged entries are gone, committed ones stay true. */
-  dropStaged(): void {
+  /**
+   * After a failed commit, once no block is in flight: staged entries are gone, unless the file has
+   * them (a commit reported failed after it was written): the journal past the last commit seen is
+   * the truth, as on open, so a retry of such a command finds its first result.
+   */
+  reconcile(): void {
     for (const slot of this.allSlots()) if (slot.staged !== undefined) this.forget(slot);
+    this.staging = undefined;
+    this.seq = this.committedTo;
+    this.readJournal();
   }
 
   /**

@@ -594,7 +594,7 @@ export class LmdbEventLog implements EventLog {
     this.env.resetReadTxn();
     const onDisk = this.lastPosition();
     this.heads.reconcile(this.durableHead);
-    this.ledgerIndex?.dropStaged();
+    this.ledgerIndex?.reconcile();
     this.nextPosition = onDisk;
     this.structuresLost = true;
     const moved = onDisk > this.durableHead;
