@@ -1,0 +1,61 @@
+// Type-level only: what `defineAggregate` infers from a definition. The command union comes from
+// the handlers (key = `type`, first parameter or schema input = fields) and every handler's events
+// are checked against the machine's event union, so a typo is a compile error at the definition.
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
+
+/** Flattens an intersection into one object type (readable hovers; interfaces gain an index signature). */
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** What a handler returns: an event, an array of events, or nothing. */
+type Output<E> = E | readonly E[] | void | undefined;
+
+/** The events a handler of `TMachine` may return: the machine's own event union. */
+export type HandlerOutput<TMachine extends AnyStateMachine> = Output<EventFromLogic<TMachine>>;
+
+/**
+ * A command handler of `TMachine`. `TEventType` only keeps the literal `type` of the events a
+ * handler returns from widening to `string` while TypeScript infers it; `CheckedHandlers` then
+ * holds each handler to the machine's event union.
+ */
+export type CommandHandler<TMachine extends AnyStateMachine, TEventType extends string = string> = (
+  // `never` lets each handler annotate its own command shape (parameters are contravariant).
+  command: never,
+  state: SnapshotFrom<TMachine>,
+) => Output<{ readonly type: TEventType; readonly [key: string]: unknown }> | HandlerOutput<TMachine>;
+
+/**
+ * `unknown` (no constraint) for a handler whose events the machine knows; otherwise the strict
+ * handler type, so the compile error lands on that handler and names the machine's events.
+ */
+export type CheckedHandlers<TMachine extends AnyStateMachine, TCommands> = {
+  [K in keyof TCommands]: TCommands[K] extends (...args: never[]) => infer R
+    ? [R] extends [HandlerOutput<TMachine>]
+      ? unknown
+      : (command: never, state: SnapshotFrom<TMachine>) => HandlerOutput<TMachine>
+    : unknown;
+};
+
+/** The fields a handler reads from its command (its first parameter without `type`); `{}` for none. */
+export type CommandFields<THandler> = THandler extends (command: infer P, ...rest: never[]) => unknown
+  ? unknown extends P
+    ? {}
+    : Omit<P, 'type'>
+  : {};
+
+/** Per command, an optional Standard Schema whose output is the fields its handler reads. */
+export type SchemasFor<TCommands> = {
+  readonly [K in keyof TCommands]?: StandardSchemaV1<unknown, CommandFields<TCommands[K]>>;
+};
+
+/** The fields a caller sends: the schema's input where there is a schema, else the handler's fields. */
+type SentFields<TCommands, TSchemas, K extends keyof TCommands> = K extends keyof TSchemas
+  ? TSchemas[K] extends StandardSchemaV1
+    ? Omit<StandardSchemaV1.InferInput<TSchemas[K]>, 'type'>
+    : CommandFields<TCommands[K]>
+  : CommandFields<TCommands[K]>;
+
+/** The command union of a definition: `{ type: 'deposit', amount: number } | …`. */
+export type CommandUnion<TCommands, TSchemas> = {
+  [K in keyof TCommands & string]: Simplify<{ readonly type: K } & SentFields<TCommands, TSchemas, K>>;
+}[keyof TCommands & string];
