@@ -46,7 +46,7 @@ export interface AggregateConfig<
    * Per command, a Standard Schema v1 validator (zod, valibot, arktype) of its fields (all but
    * `type`); it must validate synchronously. Its output is what the handler receives.
    */
-  readonly schemas?: TSchemas;
+  readonly schemas?: TSchemas & { readonly [K in Exclude<keyof TSchemas, keyof TCommands>]: never };
   /** Write a snapshot every this many events; 0 never. @default 100 */
   readonly snapshotEvery?: number;
   /** Bump by hand to invalidate stored snapshots when the fingerprint cannot see a change. @default 0 */

@@ -7,6 +7,12 @@ import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
 /** Flattens an intersection into one object type (readable hovers; interfaces gain an index signature). */
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
+/**
+ * The named fields of `T` but `type`: index signatures dropped, so that a schema of no fields
+ * (`z.object({})`, input `Record<string, never>`) means a command of no fields.
+ */
+type Fields<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K extends 'type' ? never : K]: T[K] };
+
 /** What a handler returns: an event, an array of events, or nothing. */
 type Output<E> = E | readonly E[] | void | undefined;
 
@@ -40,7 +46,7 @@ export type CheckedHandlers<TMachine extends AnyStateMachine, TCommands> = {
 export type CommandFields<THandler> = THandler extends (command: infer P, ...rest: never[]) => unknown
   ? unknown extends P
     ? {}
-    : Omit<P, 'type'>
+    : Fields<P>
   : {};
 
 /** Per command, an optional Standard Schema whose output is the fields its handler reads. */
@@ -51,7 +57,7 @@ export type SchemasFor<TCommands> = {
 /** The fields a caller sends: the schema's input where there is a schema, else the handler's fields. */
 type SentFields<TCommands, TSchemas, K extends keyof TCommands> = K extends keyof TSchemas
   ? TSchemas[K] extends StandardSchemaV1
-    ? Omit<StandardSchemaV1.InferInput<TSchemas[K]>, 'type'>
+    ? Fields<StandardSchemaV1.InferInput<TSchemas[K]>>
     : CommandFields<TCommands[K]>
   : CommandFields<TCommands[K]>;
 

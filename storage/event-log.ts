@@ -30,7 +30,9 @@ export interface StoredEventFields<TType extends string = string, TData = Record
 }
 
 /** The data of a domain event: all but its `type` (any record when the event types are untyped). */
-export type EventData<E extends { readonly type: string }> = string extends E['type'] ? Record<string, unknown> : Omit<E, 'type'>;
+export type EventData<E extends { readonly type: string }> = string extends E['type']
+  ? Record<string, unknown>
+  : { readonly [K in keyof E as K extends 'type' ? never : K]: E[K] };
 
 /**
  * An event as stored and read back. `StoredEvent<E>` narrows it to the domain events `E` (a union
