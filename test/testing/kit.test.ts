@@ -6,9 +6,9 @@ import { AssertionError } from 'node:assert';
 import { describe, expect, it } from 'vitest';
 import { defineAggregate, type CommandOf, type EventOf } from '../../actors/define-aggregate.js';
 import { EncodingError, RehydraError } from '../../storage/errors.js';
-import { IllegalEventError, UnknownCommandError } from '../../actors/errors.js';
+import { IllegalEventError, InvalidCommandError, UnknownCommandError } from '../../actors/errors.js';
 import { given } from '../../testing/index.js';
-import { account, accountMachine } from '../../fixtures/bank-account.js';
+import { account, accountMachine, validatedAccount } from '../../fixtures/bank-account.js';
 
 type Event = EventOf<typeof account>;
 
@@ -80,6 +80,13 @@ describe('given/when/then', () => {
     const error = thrownBy(() => given(account, []).when({ type: 'deposit', amount: 5 }).then([deposited(5)]));
     expect((error as Error).cause).toBeInstanceOf(IllegalEventError);
     expect(((error as Error).cause as IllegalEventError).code).toBe('ERR_ILLEGAL_EVENT');
+  });
+
+  it('a command that fails its schema is an InvalidCommandError with the issues, as in the runtime', () => {
+    given(validatedAccount, [opened(100)]).when(withdraw(-5)).thenRejects(InvalidCommandError, 'command "withdraw" failed its schema: amount:');
+    const error = thrownBy(() => given(validatedAccount, [opened(100)]).when(withdraw(0)).then([withdrawn(0)]));
+    expect(((error as Error).cause as InvalidCommandError).issues.map((issue) => issue.path)).toEqual([['amount']]);
+    given(validatedAccount, [opened(100)]).when(withdraw(30)).then([withdrawn(30)]);
   });
 
   it('an event holding a function or a symbol fails through the real codec with EncodingError', () => {
