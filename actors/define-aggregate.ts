@@ -6,7 +6,7 @@ import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
 import type { StoredEvent } from '../storage/event-log.js';
 import { assertDeterministic } from './determinism-guard.js';
 import { machineFingerprint } from './fingerprint.js';
-import type { CheckedHandlers, CommandHandler, CommandUnion, SchemasFor } from './inference.js';
+import type { CheckedHandlers, CommandHandler, CommandUnion } from './inference.js';
 import { checkSchemas } from './command-schema.js';
 
 export type { CommandHandler } from './inference.js';
@@ -31,7 +31,7 @@ export interface AggregateConfig<
   TMachine extends AnyStateMachine,
   TEventType extends string,
   TCommands extends Record<string, CommandHandler<TMachine, TEventType>>,
-  TSchemas extends SchemasFor<TCommands>,
+  TSchemas extends Readonly<Record<string, StandardSchemaV1>>,
 > {
   /** The aggregate type, e.g. 'account'; part of every stream name. */
   readonly type: string;
@@ -41,12 +41,12 @@ export interface AggregateConfig<
    * Command handlers by command type: `(command, state) => event | events | undefined`; throw to
    * reject. Each returned event must be one of the machine's events (checked at compile time).
    */
-  readonly commands: TCommands & CheckedHandlers<TMachine, TCommands>;
+  readonly commands: TCommands & CheckedHandlers<TMachine, TCommands, TSchemas>;
   /**
    * Per command, a Standard Schema v1 validator (zod, valibot, arktype) of its fields (all but
    * `type`); it must validate synchronously. Its output is what the handler receives.
    */
-  readonly schemas?: TSchemas & { readonly [K in Exclude<keyof TSchemas, keyof TCommands>]: never };
+  readonly schemas?: TSchemas & { readonly [K in Exclude<keyof TSchemas, keyof NoInfer<TCommands>>]: never };
   /** Write a snapshot every this many events; 0 never. @default 100 */
   readonly snapshotEvery?: number;
   /** Bump by hand to invalidate stored snapshots when the fingerprint cannot see a change. @default 0 */
@@ -89,7 +89,7 @@ export function defineAggregate<
   TCommands extends Record<string, CommandHandler<TMachine, TEventType>>,
   // No defaults here: a type parameter with a default makes TypeScript widen the handlers'
   // literal event types while it infers them, and then no handler would type-check.
-  TSchemas extends SchemasFor<TCommands>,
+  TSchemas extends Readonly<Record<string, StandardSchemaV1>>,
 >(config: AggregateConfig<TMachine, TEventType, TCommands, TSchemas>): AggregateDefinition<TMachine, CommandUnion<TCommands, TSchemas>> {
   if (typeof config !== 'object' || config === null) throw new TypeError('defineAggregate needs an options object');
   const { type, machine, commands, schemas = {}, snapshotEvery = 100, snapshotVersion = 0, upcasters = {} } = config;

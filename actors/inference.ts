@@ -30,18 +30,6 @@ export type CommandHandler<TMachine extends AnyStateMachine, TEventType extends 
   state: SnapshotFrom<TMachine>,
 ) => Output<{ readonly type: TEventType; readonly [key: string]: unknown }> | HandlerOutput<TMachine>;
 
-/**
- * `unknown` (no constraint) for a handler whose events the machine knows; otherwise the strict
- * handler type, so the compile error lands on that handler and names the machine's events.
- */
-export type CheckedHandlers<TMachine extends AnyStateMachine, TCommands> = {
-  [K in keyof TCommands]: TCommands[K] extends (...args: never[]) => infer R
-    ? [R] extends [HandlerOutput<TMachine>]
-      ? unknown
-      : (command: never, state: SnapshotFrom<TMachine>) => HandlerOutput<TMachine>
-    : unknown;
-};
-
 /** The fields a handler reads from its command (its first parameter without `type`); `{}` for none. */
 export type CommandFields<THandler> = THandler extends (command: infer P, ...rest: never[]) => unknown
   ? unknown extends P
@@ -49,13 +37,36 @@ export type CommandFields<THandler> = THandler extends (command: infer P, ...res
     : Fields<P>
   : {};
 
-/** Per command, an optional Standard Schema whose output is the fields its handler reads. */
-export type SchemasFor<TCommands> = {
-  readonly [K in keyof TCommands]?: StandardSchemaV1<unknown, CommandFields<TCommands[K]>>;
+/** The output type of the schema of command `K`, or `undefined` when it has none. */
+type SchemaOutput<TSchemas, K> = string extends keyof TSchemas
+  ? undefined // no schemas given: TSchemas is its constraint, a record
+  : K extends keyof TSchemas
+    ? TSchemas[K] extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<TSchemas[K]> : undefined
+    : undefined;
+
+/** True when a handler's events are the machine's and its schema (if any) outputs the fields it reads. */
+type HandlerFits<TMachine extends AnyStateMachine, THandler, TOutput> = THandler extends (...args: never[]) => infer R
+  ? [R] extends [HandlerOutput<TMachine>]
+    ? [TOutput] extends [undefined] ? true : [TOutput] extends [CommandFields<THandler>] ? true : false
+    : false
+  : true;
+
+/**
+ * `unknown` (no constraint) for a handler that fits; otherwise the handler type it should have
+ * (reading what its schema outputs, returning the machine's events), so the compile error lands
+ * on that handler. Schemas are checked here, not on `schemas`: naming the handlers' type there
+ * would make TypeScript fix it before the handlers that read `state` are typed.
+ */
+export type CheckedHandlers<TMachine extends AnyStateMachine, TCommands, TSchemas> = {
+  [K in keyof TCommands]: HandlerFits<TMachine, TCommands[K], SchemaOutput<TSchemas, K>> extends true
+    ? unknown
+    : (command: [SchemaOutput<TSchemas, K>] extends [undefined] ? never : SchemaOutput<TSchemas, K>, state: SnapshotFrom<TMachine>) => HandlerOutput<TMachine>;
 };
 
 /** The fields a caller sends: the schema's input where there is a schema, else the handler's fields. */
-type SentFields<TCommands, TSchemas, K extends keyof TCommands> = K extends keyof TSchemas
+type SentFields<TCommands, TSchemas, K extends keyof TCommands> = string extends keyof TSchemas
+  ? CommandFields<TCommands[K]>
+  : K extends keyof TSchemas
   ? TSchemas[K] extends StandardSchemaV1
     ? Fields<StandardSchemaV1.InferInput<TSchemas[K]>>
     : CommandFields<TCommands[K]>
