@@ -12,6 +12,7 @@ import { unstorable } from '../storage/storable.js';
 import { decide } from './decide.js';
 import type { AggregateDefinition, Command, DomainEvent } from './define-aggregate.js';
 import { MailboxFullError } from './errors.js';
+import { explainCommand, type Explanation } from './explain.js';
 import { Mailbox } from './mailbox.js';
 import { rehydrate, type ReplaySource } from './replay.js';
 import type { AggregateState, SendOptions, SendResult } from './types.js';
@@ -41,7 +42,8 @@ interface CommandWork {
 
 interface QueryWork {
   readonly kind: 'query';
-  readonly resolve: (state: AggregateState) => void;
+  /** Reads the live actor in this query's turn; returns the reply, sent once earlier writes are durable. */
+  readonly read: (actor: AnyActor, version: number) => () => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -115,7 +117,26 @@ export class AggregateActor {
 
   /** The current state, as of every command queued before it, once those are durable; MailboxFullError as send. */
   state(): Promise<AggregateState> {
-    return new Promise<AggregateState>((resolve, reject) => this.submit({ kind: 'query', resolve, reject }));
+    return this.query((actor, version): AggregateState => {
+      const snapshot = actor.getSnapshot();
+      return { value: snapshot.value, context: snapshot.context, version };
+    });
+  }
+
+  /** What an admitted command would do in its turn (after those queued before it); nothing is persisted. */
+  explain(command: Command): Promise<Explanation> {
+    return this.query((actor) => explainCommand(this.definition, this.stream, actor, command));
+  }
+
+  private query<T>(read: (actor: AnyActor, version: number) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => this.submit({
+      kind: 'query',
+      read: (actor, version) => {
+        const value = read(actor, version);
+        return () => resolve(value);
+      },
+      reject,
+    }));
   }
 
   /** Stops the XState actor; only called on an idle actor. */
@@ -205,10 +226,14 @@ export class AggregateActor {
   }
 
   private answer(work: QueryWork): void {
-    const snapshot = this.actor!.getSnapshot();
-    const state: AggregateState = { value: snapshot.value, context: snapshot.context, version: this.version };
-    if (this.last) this.whenSettled(this.last, () => work.resolve(state), work.reject);
-    else work.resolve(state);
+    let reply: () => void;
+    try {
+      reply = work.read(this.actor!, this.version);
+    } catch (error) {
+      return work.reject(error);
+    }
+    if (this.last) this.whenSettled(this.last, reply, work.reject);
+    else reply();
   }
 
   private execute(work: CommandWork): void {

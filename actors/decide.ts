@@ -1,4 +1,5 @@
-// Deciding a command, the one place it is written: the handler runs against the actor's current
+// Deciding a command, the one place it is written: a command is admitted (well formed, known,
+// valid for its schema) before anything runs, then its handler runs against the actor's current
 // snapshot, its output must be domain events, and each event is sent to the live actor in turn,
 // which is both the statechart's legality check and the apply (one transition per event). A
 // refusal is a typed error; the actor has moved (and must be rebuilt) iff its snapshot changed.
@@ -6,8 +7,10 @@ import type { AnyActor } from 'xstate';
 import { streamName, type StreamRef } from '../storage/keys.js';
 import { isWellFormed } from '../storage/storable.js';
 import { applyEvent, failureOf } from './apply-event.js';
+import { validateCommand } from './command-schema.js';
 import type { AggregateDefinition, Command, DomainEvent } from './define-aggregate.js';
 import { ApplyError, IllegalEventError, InvalidCommandError, UnknownCommandError } from './errors.js';
+import { refusalOf } from './refusal.js';
 
 function toEvents(stream: StreamRef, commandType: string, output: unknown): DomainEvent[] {
   const events = output === undefined ? [] : Array.isArray(output) ? output : [output];
@@ -32,17 +35,34 @@ function eventTypeProblem(type: string): string | undefined {
 }
 
 /**
- * Runs `command`'s handler on `actor` and applies the events it returns; returns them, or throws
- * UnknownCommandError, the handler's own error, InvalidCommandError, IllegalEventError or ApplyError.
+ * The command as its handler will receive it (the schema's output, when its type has a schema);
+ * throws InvalidCommandError (malformed, or failing its schema, with the schema's issues) or
+ * UnknownCommandError. Runs before the command is queued: a refused one never waits for a turn.
+ */
+export function admit(definition: AggregateDefinition, stream: string, command: unknown): Command {
+  if (typeof command !== 'object' || command === null || typeof (command as Command).type !== 'string') {
+    throw new InvalidCommandError(stream, 'the command must be an object with a string `type`');
+  }
+  const { type } = command as Command;
+  if (!Object.hasOwn(definition.commands, type)) throw new UnknownCommandError(definition.type, type, Object.keys(definition.commands));
+  return validateCommand(definition.schemas, definition.type, stream, command as Command);
+}
+
+/**
+ * Runs an admitted `command`'s handler on `actor` and applies the events it returns; returns them,
+ * or throws UnknownCommandError, the handler's own error, InvalidCommandError, IllegalEventError or ApplyError.
  */
 export function decide(definition: AggregateDefinition, stream: StreamRef, actor: AnyActor, command: Command): DomainEvent[] {
   const handler = Object.hasOwn(definition.commands, command.type) ? definition.commands[command.type] : undefined;
   if (!handler) throw new UnknownCommandError(definition.type, command.type, Object.keys(definition.commands));
   const events = toEvents(stream, command.type, handler(command, actor.getSnapshot()));
   for (const event of events) {
-    const value = actor.getSnapshot().value;
+    const before = actor.getSnapshot();
     const outcome = applyEvent(actor, event);
-    if (outcome === 'rejected') throw new IllegalEventError(streamName(stream), event.type, value);
+    if (outcome === 'rejected') {
+      const { accepted, guard } = refusalOf(before, event);
+      throw new IllegalEventError(streamName(stream), event.type, before.value, accepted, guard);
+    }
     if (outcome === 'failed') throw new ApplyError(streamName(stream), event.type, failureOf(actor));
   }
   return events;

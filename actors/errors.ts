@@ -16,26 +16,47 @@ export class UnknownCommandError extends RehydraError {
   }
 }
 
-/** The command, id or send options are malformed; nothing was run or persisted. */
+/** One problem a command schema found: where (the field path) and what. */
+export interface CommandIssue {
+  /** The path of the field at fault, e.g. `['amount']`; empty for the command as a whole. */
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/**
+ * The command, id or send options are malformed, or the command failed its schema (then `issues`
+ * holds the schema's issues); nothing was run or persisted.
+ */
 export class InvalidCommandError extends RehydraError {
   constructor(
     readonly stream: string,
     reason: string,
+    /** The schema's issues when a command schema refused the command; empty otherwise. */
+    readonly issues: readonly CommandIssue[] = [],
   ) {
     super('ERR_INVALID_COMMAND', `invalid command for ${stream}: ${reason}`);
   }
 }
 
-/** A command handler returned an event the statechart does not accept in its current state. */
+/**
+ * A command handler returned an event the statechart does not accept in its current state:
+ * `accepted` lists the event types that state has transitions for, and `guard` names the guard
+ * that returned false when one did.
+ */
 export class IllegalEventError extends RehydraError {
   constructor(
     readonly stream: string,
     readonly eventType: string,
-    readonly stateValue: unknown,
+    /** The state value the event met, e.g. 'closed'. */
+    readonly state: unknown,
+    readonly accepted: readonly string[],
+    readonly guard?: string,
   ) {
+    const refusal = guard === undefined ? '' : `: guard "${guard}" returned false`;
+    const accepts = accepted.length === 0 ? 'it accepts no event there' : `it accepts ${accepted.join(', ')}`;
     super(
       'ERR_ILLEGAL_EVENT',
-      `${stream} does not accept event "${eventType}" in state ${JSON.stringify(stateValue)}: nothing was persisted`,
+      `${stream} does not accept event "${eventType}" in state ${JSON.stringify(state)}${refusal} (${accepts}); nothing was persisted`,
     );
   }
 }

@@ -32,9 +32,9 @@ export interface ReplayTarget {
 // rethrowing them as unhandled errors.
 const IGNORE_ERRORS = { error: () => undefined };
 
-/** Creates and starts an actor of the definition, from a persisted snapshot if given. */
-export function startActor(definition: AggregateDefinition, snapshot?: StoredSnapshot): AnyActor {
-  const actor = createActor(definition.machine, snapshot ? { snapshot: snapshot.state as never } : undefined);
+/** Creates and starts an actor of the definition, from an XState persisted snapshot if given. */
+export function startActor(definition: AggregateDefinition, persisted?: unknown): AnyActor {
+  const actor = createActor(definition.machine, persisted === undefined ? undefined : { snapshot: persisted as never });
   actor.subscribe(IGNORE_ERRORS);
   actor.start();
   return actor;
@@ -80,7 +80,7 @@ function usableSnapshot(definition: AggregateDefinition, log: ReplaySource, stre
 /** Rebuilds a stream's actor from storage, up to `target` (default: the whole stream). */
 export function rehydrate(definition: AggregateDefinition, log: ReplaySource, stream: StreamRef, target: ReplayTarget = {}): Rehydrated {
   const snapshot = usableSnapshot(definition, log, stream, target);
-  const actor = startActor(definition, snapshot);
+  const actor = startActor(definition, snapshot?.state);
   const from = snapshot?.version ?? 0;
   const at = target.at;
   const events = log.readStream(stream, { fromVersion: from + 1, toVersion: target.toVersion });

@@ -1,6 +1,6 @@
 // The shapes a live aggregate takes and returns: the options of a command, its result, and the
 // state a query answers with. The runtime's public types re-export them by name.
-import type { AppendResult } from '../storage/event-log.js';
+import type { StoredEvent } from '../storage/event-log.js';
 
 /** Options of `send`. */
 export interface SendOptions {
@@ -16,14 +16,20 @@ export interface SendOptions {
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
-/** The result of `send`: the aggregate's version and the position of its last event. */
-export type SendResult = AppendResult;
+/** The result of `send`: the aggregate's version, the position of its last event, and its events. */
+export interface SendResult<E extends { readonly type: string } = { readonly type: string }> {
+  /** The stream's version after the command. */
+  readonly version: number;
+  /** Position of the command's last event, or the log's head when it produced none. */
+  readonly position: number;
+  readonly events: readonly StoredEvent<E>[];
+}
 
-/** The state of an aggregate as `state()` returns it. */
-export interface AggregateState {
+/** The state of an aggregate as `state()` returns it; typed by the machine through `runtime.aggregate()`. */
+export interface AggregateState<TContext = unknown, TValue = unknown> {
   /** The statechart's state value, e.g. 'open'. */
-  readonly value: unknown;
-  readonly context: unknown;
+  readonly value: TValue;
+  readonly context: TContext;
   /** The stream version this state reflects; 0 for a stream with no events. */
   readonly version: number;
 }

@@ -3,12 +3,14 @@
 // without a commandId on every command? Durable (ack after fsync) unless the scenario says
 // otherwise; the same seeded workload for each.
 import { randomUUID } from 'node:crypto';
+import { admit } from '../actors/decide.js';
 import { createRuntime, type Durability } from '../runtime/index.js';
-import { account } from '../fixtures/bank-account.js';
-import { createBankWorkload } from './bank-workload.js';
+import { account, validatedAccount } from '../fixtures/bank-account.js';
+import { bankCommand, createBankWorkload } from './bank-workload.js';
 import { startDiskWrites } from './disk-io.js';
 import { createLatencyRecorder } from './latency.js';
 import { LIMIT } from './limit.js';
+import { measureMicro } from './micro.js';
 import { runPipelined } from './pipeline.js';
 import { NO_OPTIONS, createTally, openAccounts, sendBankCommand, type BankSendOptions } from './rehydra-bank.js';
 import { figureOf, type Figures, type Reference, type Scenario, type ScenarioContext } from './scenario.js';
@@ -21,6 +23,8 @@ const PEER = figureOf('peer.emmett.memory', 'perSec');
 
 /** One run of the bank workload, as a scenario configures it. */
 interface BankRun {
+  /** The account definition: the plain one, or the one with a zod schema on every command. @default account */
+  readonly definition?: typeof account | typeof validatedAccount;
   readonly inflight: number;
   readonly durability: Durability;
   /** Commands timed in a full run (a tenth in --quick). */
@@ -45,7 +49,8 @@ interface BankMeasurement {
 async function measureBank(context: ScenarioContext, run: BankRun): Promise<BankMeasurement> {
   const n = context.quick ? run.commands / 10 : run.commands;
   const workload = createBankWorkload({ accounts: ACCOUNTS, commands: n, seed: SEED });
-  const runtime = await createRuntime({ path: context.dir, aggregates: [account], durability: run.durability });
+  const definition = run.definition ?? account;
+  const runtime = await createRuntime({ path: context.dir, aggregates: [definition], durability: run.durability });
   const options = run.commandIds === true ? WITH_COMMAND_ID : NO_OPTIONS;
   try {
     await openAccounts(runtime, account.type, workload, OPEN_INFLIGHT, options);
@@ -118,6 +123,41 @@ const idempotent: Scenario = {
   run: async (context) => figuresOf(await measureBank(context, { inflight: 1_000, durability: 'sync', commands: 200_000, commandIds: true })),
 };
 
+const validated: Scenario = {
+  key: 'commands.10k.validated',
+  title: 'commands.10k with a zod schema on every command: the cost of validation',
+  rounds: 3,
+  settings: 'as commands.10k, the account defined with a zod 4 schema per command (fixtures/bank-account.ts validatedAccount)',
+  figures: { perSec: { against: figureOf('commands.10k', 'perSec') }, p99Ms: { against: p50Of('commands.10k.validated') } },
+  run: async (context) => {
+    const { perSec, p50Ms, p99Ms, n } = await measureBank(context, { definition: validatedAccount, inflight: 1_000, durability: 'sync', commands: 200_000 });
+    return { perSec, p50Ms, p99Ms, n };
+  },
+};
+
+/** Workload commands cycled by the validation micro-benchmark (a power of two). */
+const ADMITS = 1 << 14;
+
+const validation: Scenario = {
+  key: 'commands.validate',
+  title: 'admitting one bank command through its zod schema alone (what validation adds to a command)',
+  rounds: 3,
+  settings: 'admit() of the commands.10k workload commands against validatedAccount, in process, no runtime; tinybench, one command per iteration',
+  // Against commands.10k's rate: 40× means validating costs 1/40 of a whole durable command.
+  figures: { perSec: { against: figureOf('commands.10k', 'perSec') } },
+  run: async (context) => {
+    const workload = createBankWorkload({ accounts: ACCOUNTS, commands: ADMITS, seed: SEED });
+    const commands = Array.from({ length: ADMITS }, (_, i) => bankCommand(workload, i));
+    let next = 0;
+    const { perSec, n } = await measureMicro('admit, validated', () => void admit(validatedAccount, 'account/a-1', commands[next++ & (ADMITS - 1)]!), {
+      quick: context.quick,
+    });
+    if (perSec === undefined) throw new Error('tinybench gave no rate for "admit, validated"');
+    context.progress(`${(1e6 / perSec).toFixed(2)} µs per validated command over ${n.toLocaleString('en-US')} samples`);
+    return { perSec, n };
+  },
+};
+
 const latency: Scenario = {
   key: 'latency.c64',
   title: 'bank workload on 10,000 aggregates, 64 in flight, durable: latency',
@@ -143,4 +183,4 @@ const asyncDurability: Scenario = {
   },
 };
 
-export const scenarios: readonly Scenario[] = [throughput, idempotent, latency, asyncDurability];
+export const scenarios: readonly Scenario[] = [throughput, idempotent, validated, validation, latency, asyncDurability];

@@ -3,7 +3,7 @@
 // `rehydrate.snapshot`: a snapshot plus a 50-event tail, per aggregate. Both timed as the first
 // `state()` of an aggregate after the runtime was closed and reopened (the OS page cache is warm).
 import { createRuntime, defineAggregate, type Runtime } from '../runtime/index.js';
-import { account, accountMachine } from '../fixtures/bank-account.js';
+import { account, accountMachine, type AccountEvent } from '../fixtures/bank-account.js';
 import { openCommand } from './bank-workload.js';
 import { runPipelined } from './pipeline.js';
 import { figureOf, type Scenario, type ScenarioContext } from './scenario.js';
@@ -17,7 +17,7 @@ const unsnapshotted = defineAggregate({
   machine: accountMachine,
   commands: {
     open: (cmd: { owner: string; initial: number }) => ({ type: 'AccountOpened', owner: cmd.owner, initial: cmd.initial }),
-    transferIn: (cmd: { amounts: number[] }) => cmd.amounts.map((amount) => ({ type: 'MoneyDeposited', amount })),
+    transferIn: (cmd: { amounts: number[] }) => cmd.amounts.map((amount): AccountEvent => ({ type: 'MoneyDeposited', amount })),
   },
   snapshotEvery: 0,
 });

@@ -8,17 +8,18 @@ export type {
 export type { Projection, ProjectionStatus, PartitionStatus, PartitionError, WaitForOptions } from '../projections/projection-controller.js';
 export type { ViewEntry, ViewRange } from '../storage/views.js';
 export type {
-  AggregateConfig, AggregateDefinition, Command, CommandHandler, DomainEvent, Upcaster,
+  AggregateConfig, AggregateDefinition, Command, CommandHandler, CommandOf, DomainEvent, EventOf, Upcaster,
 } from '../actors/define-aggregate.js';
 export type {
   Runtime, RuntimeOptions, SendOptions, SendResult, AggregateState, StateOptions, EventIterable, SubscribeOptions,
-  RuntimeMetrics, LatencySummary,
+  RuntimeMetrics, LatencySummary, AggregateHandle, StateOf, Explanation,
 } from './types.js';
 export {
   RehydraError, ConcurrencyError, EncodingError, SizeLimitError, PersistenceError, StorageLockedError, CorruptDataError, RuntimeClosedError,
   NotADataDirectoryError, ReadOnlyStorageError,
 } from '../storage/errors.js';
 export type { ErrorCode } from '../storage/errors.js';
+export type { CommandIssue } from '../actors/errors.js';
 export {
   UnknownCommandError, InvalidCommandError, IllegalEventError, MailboxFullError, ApplyError, ReplayError, NonDeterministicMachineError,
   UpcastError,

@@ -2,19 +2,23 @@
 // command to its aggregate's live actor (rehydrated on demand), and owns the lifecycle: close()
 // refuses new work, waits until every accepted command is acknowledged, then releases storage.
 import { AggregateActor, type ActorHost } from '../actors/aggregate-actor.js';
+import type { AnyStateMachine } from 'xstate';
+import { admit } from '../actors/decide.js';
 import type { AggregateDefinition, Command } from '../actors/define-aggregate.js';
+import type { Explanation } from '../actors/explain.js';
 import { rehydrate } from '../actors/replay.js';
 import { upcast } from '../actors/upcast.js';
 import type { EventLog, ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
 import { LIMITS, streamName, type StreamRef } from '../storage/keys.js';
 import { openEventLog } from '../storage/lmdb-event-log.js';
 import { RuntimeClosedError } from '../storage/errors.js';
-import { InvalidCommandError, UnknownCommandError } from '../actors/errors.js';
+import { InvalidCommandError } from '../actors/errors.js';
 import { UnknownProjectionError } from '../projections/errors.js';
 import { ActorLimitError, UnknownAggregateError } from './errors.js';
 import { isWellFormed } from '../storage/storable.js';
 import { startProjections, type ProjectionHost } from '../projections/projection-pool.js';
 import type { Projection } from '../projections/projection-controller.js';
+import { createAggregateHandle } from './aggregate-handle.js';
 import { bothIterable } from './event-iterable.js';
 import { MetricsRecorder } from './metrics.js';
 import { formatMetricsText } from './metrics-text.js';
@@ -22,7 +26,7 @@ import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Registry } from './registry.js';
 import { startSubscription } from './subscription.js';
 import type {
-  AggregateState, EventIterable, Runtime, RuntimeMetrics, RuntimeOptions, SendOptions, SendResult, StateOptions, SubscribeOptions,
+  AggregateHandle, AggregateState, EventIterable, Runtime, RuntimeMetrics, RuntimeOptions, SendOptions, SendResult, StateOptions, SubscribeOptions,
 } from './types.js';
 import { checkSendOptions } from './send-options.js';
 
@@ -84,27 +88,47 @@ class RehydraRuntime implements Runtime, ActorHost {
     }
   }
 
+  aggregate<TMachine extends AnyStateMachine, TCommand extends { readonly type: string }>(
+    definition: AggregateDefinition<TMachine, TCommand>,
+  ): AggregateHandle<TMachine, TCommand> {
+    const served = this.options.aggregates.get(definition?.type);
+    if (!served) throw new UnknownAggregateError(String(definition?.type), [...this.options.aggregates.keys()]);
+    if (served !== definition) {
+      throw new TypeError(`runtime.aggregate(definition): this runtime serves another definition of aggregate "${definition.type}"; pass the one given to createRuntime`);
+    }
+    return createAggregateHandle(this, definition);
+  }
+
   send(aggregateType: string, aggregateId: string, command: Command, options: SendOptions = NO_OPTIONS): Promise<SendResult> {
     try {
       const definition = this.definitionFor(aggregateType, aggregateId, 'send to');
-      if (typeof command !== 'object' || command === null || typeof command.type !== 'string') {
-        throw new InvalidCommandError(`${aggregateType}/${aggregateId}`, 'the command must be an object with a string `type`');
-      }
-      if (!Object.hasOwn(definition.commands, command.type)) {
-        throw new UnknownCommandError(aggregateType, command.type, Object.keys(definition.commands));
-      }
+      // Admitted at the door (well formed, known, valid for its schema): a refused command never queues.
+      const admitted = admit(definition, `${aggregateType}/${aggregateId}`, command);
       if (options !== NO_OPTIONS) checkSendOptions(aggregateType, aggregateId, options);
       const now = performance.now();
       // Counted once an actor takes it: a refusal at the door (ActorLimitError too) is not outstanding.
       const submit = (actor: AggregateActor): Promise<SendResult> => {
         this.metricsRecorder.commandsSubmitted++;
-        return actor.send(command, options, now);
+        return actor.send(admitted, options, now);
       };
       const live = this.registry.use(aggregateType, aggregateId, now);
       return live ? submit(live) : this.withNewActor(definition, aggregateId, now, submit);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  async explain(aggregateType: string, aggregateId: string, command: Command): Promise<Explanation> {
+    const definition = this.definitionFor(aggregateType, aggregateId, 'explain on');
+    let admitted: Command;
+    try {
+      admitted = admit(definition, `${aggregateType}/${aggregateId}`, command);
+    } catch (error) {
+      return { accepted: false, error };
+    }
+    const now = performance.now();
+    const live = this.registry.use(aggregateType, aggregateId, now);
+    return live ? live.explain(admitted) : this.withNewActor(definition, aggregateId, now, (actor) => actor.explain(admitted));
   }
 
   async state(aggregateType: string, aggregateId: string, options: StateOptions = {}): Promise<AggregateState> {
@@ -138,9 +162,10 @@ class RehydraRuntime implements Runtime, ActorHost {
     return bothIterable(mapEvents(this.log.readAll(options), this.upcastAny));
   }
 
-  subscribe(options: SubscribeOptions, handler: (event: StoredEvent) => void): () => void {
+  subscribe<E extends { readonly type: string }>(options: SubscribeOptions, handler: (event: StoredEvent<E>) => void): () => void {
     if (this.closing) throw new RuntimeClosedError('subscribe');
-    const stop = startSubscription(this.log, this.upcastAny, options, handler);
+    // The caller's event type is theirs to keep true (see Runtime.subscribe).
+    const stop = startSubscription(this.log, this.upcastAny, options, handler as (event: StoredEvent) => void);
     const unsubscribe = (): void => {
       this.subscriptions.delete(unsubscribe);
       stop();

@@ -1,6 +1,8 @@
 // The public shapes of the runtime: what users pass to createRuntime and send, and what they
 // get back. Kept apart from the implementation so the entry point lists them by name.
+import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
 import type { AggregateDefinition, Command } from '../actors/define-aggregate.js';
+import type { Explanation } from '../actors/explain.js';
 import type { AggregateState, SendOptions, SendResult } from '../actors/types.js';
 import type { ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
 import type { Durability } from '../storage/group-commit.js';
@@ -8,6 +10,7 @@ import type { ProjectionDefinition } from '../projections/define-projection.js';
 import type { Projection } from '../projections/projection-controller.js';
 
 export type { AggregateState, SendOptions, SendResult } from '../actors/types.js';
+export type { Explanation } from '../actors/explain.js';
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {
@@ -51,8 +54,29 @@ export interface StateOptions {
   readonly at?: Date | number;
 }
 
-/** An iterable usable with both `for…of` and `for await…of`. */
-export type EventIterable = IterableIterator<StoredEvent> & AsyncIterable<StoredEvent>;
+/** An iterable of stored events usable with both `for…of` and `for await…of`. */
+export type EventIterable<E extends { readonly type: string } = { readonly type: string }> = IterableIterator<StoredEvent<E>> &
+  AsyncIterable<StoredEvent<E>>;
+
+/** The state of an aggregate of machine `TMachine`: its context and state value, typed. */
+export type StateOf<TMachine extends AnyStateMachine> = AggregateState<SnapshotFrom<TMachine>['context'], SnapshotFrom<TMachine>['value']>;
+
+/**
+ * The runtime seen through one aggregate definition (`runtime.aggregate(account)`): commands,
+ * state and events typed from the definition. Same guarantees and errors as the untyped calls.
+ */
+export interface AggregateHandle<TMachine extends AnyStateMachine = AnyStateMachine, TCommand extends { readonly type: string } = Command> {
+  /** The aggregate type, e.g. 'account'. */
+  readonly type: string;
+  /** Runs a command on aggregate `id`; resolves once its events are durable. */
+  send(id: string, command: TCommand, options?: SendOptions): Promise<SendResult<EventFromLogic<TMachine>>>;
+  /** The aggregate's state: current, or as of a version or time. */
+  state(id: string, options?: StateOptions): Promise<StateOf<TMachine>>;
+  /** What the command would do now (its events, or the error send would reject with); persists nothing. */
+  explain(id: string, command: TCommand): Promise<Explanation<EventFromLogic<TMachine>>>;
+  /** The aggregate's events in version order (upcast). */
+  readStream(id: string, options?: ReadStreamOptions): EventIterable<EventFromLogic<TMachine>>;
+}
 
 /** Options of `subscribe`. */
 export interface SubscribeOptions {
@@ -99,16 +123,35 @@ export interface RuntimeMetrics {
 
 /** A running rehydra instance. */
 export interface Runtime {
+  /**
+   * A typed handle on one of this runtime's aggregates; throws UnknownAggregateError unless the
+   * runtime serves this very definition.
+   */
+  aggregate<TMachine extends AnyStateMachine, TCommand extends { readonly type: string }>(
+    definition: AggregateDefinition<TMachine, TCommand>,
+  ): AggregateHandle<TMachine, TCommand>;
   /** Runs a command on an aggregate; resolves once its events are durable. */
   send(aggregateType: string, aggregateId: string, command: Command, options?: SendOptions): Promise<SendResult>;
+  /**
+   * What the command would do against the aggregate's current state: `{ accepted: true, events }`
+   * or `{ accepted: false, error }` (the error send would reject with). Nothing is persisted and
+   * the aggregate is unchanged. Rejects only for the call itself (unknown aggregate, bad id, closed).
+   */
+  explain(aggregateType: string, aggregateId: string, command: Command): Promise<Explanation>;
   /** The aggregate's state: current, or as of a version or time. */
   state(aggregateType: string, aggregateId: string, options?: StateOptions): Promise<AggregateState>;
   /** One aggregate's durable events in version order (upcast); options checked at the call. */
   readStream(aggregateType: string, aggregateId: string, options?: ReadStreamOptions): EventIterable;
   /** All durable events in global order (upcast). */
   readAll(options?: ReadAllOptions): EventIterable;
-  /** Catch-up from a position, then live, in global order; returns the unsubscribe function. */
-  subscribe(options: SubscribeOptions, handler: (event: StoredEvent) => void): () => void;
+  /**
+   * Catch-up from a position, then live, in global order; returns the unsubscribe function. `E`
+   * types the events (e.g. `EventOf<typeof account>`): it is yours to keep true, as every
+   * aggregate's events are delivered (check `event.aggregateType`).
+   */
+  subscribe<E extends { readonly type: string } = { readonly type: string }>(
+    options: SubscribeOptions, handler: (event: StoredEvent<E>) => void,
+  ): () => void;
   /** A projection by name; throws UnknownProjectionError. */
   projection(name: string): Projection;
   /** Counters, gauges and latency percentiles. */

@@ -15,19 +15,32 @@ export interface EventMetadata {
   readonly [key: string]: unknown;
 }
 
-/** An event as stored and read back. */
-export interface StoredEvent<Data = Record<string, unknown>> {
+/** The fields every stored event has, whatever its type. */
+export interface StoredEventFields<TType extends string = string, TData = Record<string, unknown>> {
   /** 1-based, gapless global order. */
   readonly position: number;
   readonly aggregateType: string;
   readonly aggregateId: string;
   /** 1-based order within the stream. */
   readonly version: number;
-  readonly type: string;
+  readonly type: TType;
   /** The domain event without its `type`. */
-  readonly data: Data;
+  readonly data: TData;
   readonly metadata: EventMetadata;
 }
+
+/** The data of a domain event: all but its `type` (any record when the event types are untyped). */
+export type EventData<E extends { readonly type: string }> = string extends E['type']
+  ? Record<string, unknown>
+  : { readonly [K in keyof E as K extends 'type' ? never : K]: E[K] };
+
+/**
+ * An event as stored and read back. `StoredEvent<E>` narrows it to the domain events `E` (a union
+ * such as `EventOf<typeof account>`): one member per event type, so `type` discriminates `data`.
+ */
+export type StoredEvent<E extends { readonly type: string } = { readonly type: string }> = E extends unknown
+  ? StoredEventFields<E['type'], EventData<E>>
+  : never;
 
 /** An event to append: the domain event split into type and data, with its metadata. */
 export interface NewEvent {

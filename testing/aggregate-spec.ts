@@ -4,8 +4,8 @@
 // persisted snapshot round-trips through the real event codec, so what the runtime could not
 // store fails here too. Assertions throw node:assert's AssertionError: any test runner shows them.
 import { AssertionError, deepStrictEqual } from 'node:assert';
-import type { AnyActor } from 'xstate';
-import { decide } from '../actors/decide.js';
+import type { AnyActor, AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
+import { admit, decide } from '../actors/decide.js';
 import type { AggregateDefinition, Command, DomainEvent } from '../actors/define-aggregate.js';
 import { ReplayError } from '../actors/errors.js';
 import { replay, startActor } from '../actors/replay.js';
@@ -18,10 +18,10 @@ import { streamName, type StreamRef } from '../storage/keys.js';
 /** An error class that `thenRejects` can check with `instanceof`. */
 export type ErrorClass = abstract new (...args: never[]) => Error;
 
-/** The `when` step of a spec: the command under test. */
-export interface SpecWhen {
+/** The `when` step of a spec: the command under test, typed by the definition's command union. */
+export interface SpecWhen<TCommand extends { readonly type: string } = Command, TEvent extends { readonly type: string } = DomainEvent, TState extends AggregateState = AggregateState> {
   /** Runs `command` on the aggregate after the given events. */
-  when(command: Command): AggregateSpec;
+  when(command: TCommand): AggregateSpec<TEvent, TState>;
 }
 
 const SPEC_ID = 'spec';
@@ -39,8 +39,11 @@ interface Outcome {
   readonly version: number;
 }
 
-/** One scenario; the `then*` methods run it synchronously and throw an AssertionError on mismatch. */
-export class AggregateSpec {
+/**
+ * One scenario; the `then*` methods run it synchronously and throw an AssertionError on mismatch.
+ * `TEvent` and `TState` are the definition's events and state, as `given` infers them.
+ */
+export class AggregateSpec<TEvent extends { readonly type: string } = DomainEvent, TState extends AggregateState = AggregateState> {
   private readonly ref: StreamRef;
   private readonly stream: string;
 
@@ -54,7 +57,7 @@ export class AggregateSpec {
   }
 
   /** The command is accepted and produces exactly `expected` (type and data, deep-equal, in order). */
-  then(expected: readonly DomainEvent[]): void {
+  then(expected: readonly TEvent[]): void {
     if (!Array.isArray(expected)) throw new TypeError('then() takes an array of the expected events (use [] for none)');
     const { events } = this.runAccepted('then');
     deepStrictEqual(events, expected.map((event) => ({ ...event })), `${this.title()}: produced events differ from the expected ones`);
@@ -87,13 +90,10 @@ export class AggregateSpec {
    * The command is accepted and leaves the aggregate in `expected` (each given key deep-equal);
    * the state is read from the persisted snapshot restored through the codec, as after a restart.
    */
-  thenState(expected: Partial<AggregateState>): void {
+  thenState(expected: Partial<TState>): void {
     const { actor, version } = this.runAccepted('thenState');
     const codec = this.newCodec();
-    const restored = startActor(this.definition, {
-      version, position: version, fingerprint: this.definition.fingerprint,
-      state: this.roundTrip(codec, version, '$snapshot', { state: actor.getPersistedSnapshot() }).state,
-    });
+    const restored = startActor(this.definition, this.roundTrip(codec, version, '$snapshot', { state: actor.getPersistedSnapshot() }).state);
     const live = actor.getSnapshot();
     const fromSnapshot = restored.getSnapshot();
     actor.stop();
@@ -104,8 +104,9 @@ export class AggregateSpec {
       `${this.title()}: the persisted snapshot does not restore the live state (it holds data the codec changes)`,
     );
     const actual: AggregateState = { value: fromSnapshot.value, context: fromSnapshot.context, version };
+    const wanted: Partial<AggregateState> = expected;
     for (const key of ['value', 'context', 'version'] as const) {
-      if (key in expected) deepStrictEqual(actual[key], expected[key], `${this.title()}: state.${key} differs`);
+      if (key in wanted) deepStrictEqual(actual[key], wanted[key], `${this.title()}: state.${key} differs`);
     }
   }
 
@@ -143,7 +144,7 @@ export class AggregateSpec {
 
   /** Decides the command as the runtime does, then encodes its events as the log would. */
   private run(actor: AnyActor, codec: EventCodec): Outcome {
-    const events = decide(this.definition, this.ref, actor, this.command);
+    const events = decide(this.definition, this.ref, actor, admit(this.definition, this.stream, this.command));
     const version = this.given.length + events.length;
     const decoded = events.map(({ type: eventType, ...data }, i) => ({
       type: eventType, ...this.roundTrip(codec, this.given.length + i + 1, eventType, data),
@@ -186,18 +187,24 @@ function describeError(error: unknown): string {
 }
 
 /**
- * Starts an aggregate spec: the events the aggregate already holds (its history, in order).
+ * Starts an aggregate spec: the events the aggregate already holds (its history, in order). The
+ * events, the command and the expected state are typed by the definition, as `runtime.aggregate` is.
  * @example
  * given(account, [{ type: 'AccountOpened', owner: 'ann', initial: 100 }]).when({ type: 'withdraw', amount: 150 }).thenRejects('insufficient funds');
  */
-export function given(definition: AggregateDefinition, events: readonly DomainEvent[] = []): SpecWhen {
+export function given<TMachine extends AnyStateMachine, TCommand extends { readonly type: string }>(
+  definition: AggregateDefinition<TMachine, TCommand>,
+  events: readonly NoInfer<EventFromLogic<TMachine>>[] = [],
+): SpecWhen<TCommand, EventFromLogic<TMachine>, AggregateState<SnapshotFrom<TMachine>['context'], SnapshotFrom<TMachine>['value']>> {
   if (!Array.isArray(events)) throw new TypeError('given() takes the aggregate definition and an array of its past events');
+  const history: readonly DomainEvent[] = events;
   return {
     when: (command) => {
       if (typeof command !== 'object' || command === null || typeof command.type !== 'string') {
         throw new TypeError('when() takes a command: an object with a string `type`');
       }
-      return new AggregateSpec(definition, events, command);
+      // The definition's own command type is one of its commands: the runtime admits it the same way.
+      return new AggregateSpec(definition, history, command as unknown as Command);
     },
   };
 }

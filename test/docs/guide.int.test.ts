@@ -27,6 +27,11 @@ test('the runtime tour sends, reads, upcasts and reads its writes back from a pa
   expect(stdout.trim().split('\n')).toEqual(['sent: 4 u-7', 'upcasters: MoneyDeposited', 'snapshot fingerprint changed: true', 'balance: 107 lag: 0']);
 });
 
+test('the typing section: refusals explained, state typed, JSON validated by the schemas, events narrowed', async () => {
+  const { stdout } = await run(process.execPath, [built('typed')], { cwd: tempDir() });
+  expect(stdout.trim().split('\n')).toEqual(['refused by paysInFull', 'paid 30', "[ 'carrier' ]", 'placed for 30, paid 30, shipped by post']);
+});
+
 test('the testing section: every spec holds, and a restarted test runtime keeps what was acknowledged', async () => {
   const { stdout } = await run(process.execPath, [built('testing')], { cwd: tempDir() });
   expect(stdout.trim().split('\n')).toEqual(["{ value: 'open', context: { balance: 10 }, version: 1 }", 'specs held']);

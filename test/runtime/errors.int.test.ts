@@ -63,13 +63,13 @@ describe('a handler that throws', () => {
 });
 
 describe('IllegalEventError: an event the statechart does not accept', () => {
-  it('names the stream, the event and the state; nothing persisted', async () => {
+  it('names the stream, the event, the state and what it accepts; nothing persisted', async () => {
     const runtime = await openAccounts();
     await runtime.send('account', 'a-2', { type: 'noop' });
     const before = await footprint(runtime, 'account', 'a-2');
     const error = expectError(await rejectionOf(runtime.send('account', 'a-2', { type: 'deposit', amount: 5 })), IllegalEventError,
-      'ERR_ILLEGAL_EVENT', 'account/a-2', '"MoneyDeposited"', 'state "closed"');
-    expect([error.stream, error.eventType, error.stateValue]).toEqual(['account/a-2', 'MoneyDeposited', 'closed']);
+      'ERR_ILLEGAL_EVENT', 'account/a-2', '"MoneyDeposited"', 'state "closed"', '(it accepts AccountOpened)');
+    expect([error.stream, error.eventType, error.state, error.accepted, error.guard]).toEqual(['account/a-2', 'MoneyDeposited', 'closed', ['AccountOpened'], undefined]);
     expect(await footprint(runtime, 'account', 'a-2')).toEqual(before);
     await runtime.send('account', 'a-2', { type: 'open', owner: 'bo', initial: 1 });
     await expectNextDepositWorks(runtime, 'account', 'a-2');
@@ -568,7 +568,7 @@ describe('defineAggregate', () => {
   });
 
   it('accepts the deterministic bank account machine', () => {
-    expect(defineAggregate({ type: 'account', machine: accountMachine, commands }).fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    expect(defineAggregate({ type: 'account', machine: accountMachine, commands: { close: () => ({ type: 'AccountClosed' }) } }).fingerprint).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('refuses bad definition options, naming the field', () => {

@@ -4,16 +4,18 @@
 // the last test proves the public `rehydra/testing` entry resolves from the build.
 import { AssertionError } from 'node:assert';
 import { describe, expect, it } from 'vitest';
-import { defineAggregate } from '../../actors/define-aggregate.js';
+import { defineAggregate, type CommandOf, type EventOf } from '../../actors/define-aggregate.js';
 import { EncodingError, RehydraError } from '../../storage/errors.js';
-import { IllegalEventError, UnknownCommandError } from '../../actors/errors.js';
+import { IllegalEventError, InvalidCommandError, UnknownCommandError } from '../../actors/errors.js';
 import { given } from '../../testing/index.js';
-import { account, accountMachine } from '../../fixtures/bank-account.js';
+import { account, accountMachine, validatedAccount } from '../../fixtures/bank-account.js';
 
-const opened = (initial: number) => ({ type: 'AccountOpened', owner: 'ann', initial });
-const deposited = (amount: number) => ({ type: 'MoneyDeposited', amount });
-const withdrawn = (amount: number) => ({ type: 'MoneyWithdrawn', amount });
-const withdraw = (amount: number) => ({ type: 'withdraw', amount });
+type Event = EventOf<typeof account>;
+
+const opened = (initial: number): Event => ({ type: 'AccountOpened', owner: 'ann', initial });
+const deposited = (amount: number): Event => ({ type: 'MoneyDeposited', amount });
+const withdrawn = (amount: number): Event => ({ type: 'MoneyWithdrawn', amount });
+const withdraw = (amount: number): CommandOf<typeof account> => ({ type: 'withdraw', amount });
 
 function thrownBy(run: () => void): unknown {
   try {
@@ -59,6 +61,7 @@ describe('given/when/then', () => {
   it('thenRejects: by message fragment, by class, by class and fragment', () => {
     given(account, [opened(100)]).when(withdraw(150)).thenRejects('insufficient funds');
     given(account, [opened(100)]).when(withdraw(150)).thenRejects(Error, 'insufficient');
+    // @ts-expect-error: not a command of the account (a dynamic caller can still send one)
     given(account).when({ type: 'teleport' }).thenRejects(UnknownCommandError, 'no command "teleport"');
   });
 
@@ -79,6 +82,13 @@ describe('given/when/then', () => {
     expect(((error as Error).cause as IllegalEventError).code).toBe('ERR_ILLEGAL_EVENT');
   });
 
+  it('a command that fails its schema is an InvalidCommandError with the issues, as in the runtime', () => {
+    given(validatedAccount, [opened(100)]).when(withdraw(-5)).thenRejects(InvalidCommandError, 'command "withdraw" failed its schema: amount:');
+    const error = thrownBy(() => given(validatedAccount, [opened(100)]).when(withdraw(0)).then([withdrawn(0)]));
+    expect(((error as Error).cause as InvalidCommandError).issues.map((issue) => issue.path)).toEqual([['amount']]);
+    given(validatedAccount, [opened(100)]).when(withdraw(30)).then([withdrawn(30)]);
+  });
+
   it('an event holding a function or a symbol fails through the real codec with EncodingError', () => {
     given(leaky, [opened(0)]).when({ type: 'depositWithCallback' }).thenRejects(EncodingError, 'data.onDone is a function, which cannot be stored');
     given(leaky, [opened(0)]).when({ type: 'depositWithSymbol' }).thenRejects(EncodingError, 'event "MoneyDeposited" cannot be encoded');
@@ -87,7 +97,8 @@ describe('given/when/then', () => {
   });
 
   it('a given event holding a function fails through the codec too', () => {
-    const error = thrownBy(() => given(account, [{ ...opened(1), audit: () => 'x' }]).when(withdraw(1)).then([withdrawn(1)]));
+    const audited = { ...opened(1), audit: () => 'x' };
+    const error = thrownBy(() => given(account, [audited]).when(withdraw(1)).then([withdrawn(1)]));
     expect(error).toBeInstanceOf(EncodingError);
   });
 

@@ -1,8 +1,10 @@
 // The service's HTTP surface: one function per route over an embedded runtime. Nothing reaches
-// runtime.send before the route, the body and the headers are valid, so no 4xx persists anything.
+// runtime.send before the route, the body and the headers are valid, and the runtime checks every
+// body against the account's command schemas at its door, so no 4xx persists anything. Versions
+// travel as entity tags: ETag on replies, If-Match on commands (412 when it is not current).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime, SendOptions } from 'rehydra';
-import { HttpError, toHttpError } from './http-error.js';
+import { HttpError, problemOf, toHttpError } from './http-error.js';
 import { readJsonObject } from './read-body.js';
 
 /** How long `GET /balances/:id?after=` waits for the projection to reach the position. @default 5000 */
@@ -13,6 +15,8 @@ interface Reply {
   readonly status: number;
   readonly body: unknown;
   readonly contentType?: string;
+  /** The aggregate version the reply reflects, sent as the ETag. */
+  readonly version?: number;
 }
 
 function nonNegativeInteger(text: string, what: string): number {
@@ -36,13 +40,16 @@ const command: Route = async (runtime, req, _url, [id = '', type = '']) => {
   const options = sendOptions(req);
   try {
     const { version, position } = await runtime.send('account', id, { ...args, type }, options);
-    return { status: 200, body: { version, position } };
+    return { status: 200, body: { version, position }, version };
   } catch (error) {
     throw toHttpError(error, true);
   }
 };
 
-const state: Route = async (runtime, _req, _url, [id = '']) => ({ status: 200, body: await runtime.state('account', id) });
+const state: Route = async (runtime, _req, _url, [id = '']) => {
+  const current = await runtime.state('account', id);
+  return { status: 200, body: current, version: current.version };
+};
 
 const balance: Route = async (runtime, _req, url, [id = '']) => {
   const view = runtime.projection('balances');
@@ -90,11 +97,13 @@ async function route(runtime: Runtime, req: IncomingMessage, res: ServerResponse
 
 function write(res: ServerResponse, reply: Reply): void {
   const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-  res.writeHead(reply.status, { 'Content-Type': reply.contentType ?? 'application/json; charset=utf-8' });
+  res.setHeader('Content-Type', reply.contentType ?? 'application/json; charset=utf-8');
+  if (reply.version !== undefined) res.setHeader('ETag', `"${reply.version}"`);
+  res.writeHead(reply.status);
   res.end(text);
 }
 
-/** The node:http request listener of the bank service: every request gets one JSON (or metrics text) reply. */
+/** The node:http request listener of the bank service: one JSON, problem+json or metrics-text reply per request. */
 export function createRequestListener(runtime: Runtime): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     route(runtime, req, res).then(
@@ -103,7 +112,7 @@ export function createRequestListener(runtime: Runtime): (req: IncomingMessage, 
         const failure = toHttpError(error, false);
         // The rest of an oversized body is never read: close the connection once the reply is out.
         if (failure.status === 413) res.setHeader('Connection', 'close');
-        write(res, { status: failure.status, body: { error: failure.code, message: failure.message } });
+        write(res, { status: failure.status, body: problemOf(failure), contentType: 'application/problem+json; charset=utf-8' });
       },
     );
   };

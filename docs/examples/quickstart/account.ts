@@ -1,5 +1,7 @@
-// The README's aggregate: a bank account as a statechart of domain events plus command handlers.
+// The README's aggregate: a bank account as a statechart of domain events plus command handlers,
+// with a schema per command (the example service validates every request body with them).
 import { assign, setup } from 'xstate';
+import { z } from 'zod';
 import { defineAggregate } from 'rehydra';
 
 type AccountEvent =
@@ -31,5 +33,10 @@ export const account = defineAggregate({
       if (state.context.balance < cmd.amount) throw new Error('insufficient funds');
       return { type: 'MoneyWithdrawn', amount: cmd.amount };
     },
+  },
+  schemas: {
+    open: z.object({ owner: z.string().min(1), initial: z.number().int().nonnegative() }),
+    deposit: z.object({ amount: z.number().int().positive() }),
+    withdraw: z.object({ amount: z.number().int().positive() }),
   },
 });

@@ -5,13 +5,14 @@ import { account } from './account.js';
 
 const balances = defineProjection({ name: 'balances', module: new URL('./balances.projection.js', import.meta.url) });
 const runtime = await createRuntime({ path: process.argv[2] ?? './data', aggregates: [account], projections: [balances] });
+const accounts = runtime.aggregate(account);                 // commands, state and events typed from the definition
 
-await runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 100 });
-const r = await runtime.send('account', 'a-1', { type: 'deposit', amount: 25 }, { commandId: 'dep-1' });
-await runtime.send('account', 'a-1', { type: 'withdraw', amount: 500 }).catch((e: Error) => console.log('rejected:', e.message));
+await accounts.send('a-1', { type: 'open', owner: 'ann', initial: 100 });
+const r = await accounts.send('a-1', { type: 'deposit', amount: 25 }, { commandId: 'dep-1' });
+await accounts.send('a-1', { type: 'withdraw', amount: 500 }).catch((e: Error) => console.log('rejected:', e.message));
 
 const view = runtime.projection('balances');
 await view.waitFor(r.position);                              // read your own writes
-console.log('state:', JSON.stringify(await runtime.state('account', 'a-1'))); // {"value":"open","context":{"balance":125},"version":2}
+console.log('state:', JSON.stringify(await accounts.state('a-1'))); // {"value":"open","context":{"balance":125},"version":2}
 console.log('balance:', await view.get('a-1'));              // 125
 await runtime.close();
