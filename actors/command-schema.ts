@@ -2,8 +2,8 @@
 // command's fields (all but `type`) before its handler. A failing command never reaches the
 // handler; the validated output (possibly transformed) is what the handler receives.
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import type { Command } from './define-aggregate.js';
 import { InvalidCommandError, type CommandIssue } from './errors.js';
+import type { Command } from './types.js';
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';

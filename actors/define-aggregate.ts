@@ -7,21 +7,11 @@ import type { StoredEvent } from '../storage/event-log.js';
 import { assertDeterministic } from './determinism-guard.js';
 import { machineFingerprint } from './fingerprint.js';
 import type { CheckedHandlers, CommandHandler, CommandUnion } from './inference.js';
+import type { Command } from './types.js';
 import { checkSchemas } from './command-schema.js';
 
 export type { CommandHandler } from './inference.js';
-
-/** A domain event: past tense `type` plus its data. */
-export interface DomainEvent {
-  readonly type: string;
-  readonly [key: string]: unknown;
-}
-
-/** A command: imperative `type` plus its arguments. */
-export interface Command {
-  readonly type: string;
-  readonly [key: string]: unknown;
-}
+export type { Command, DomainEvent } from './types.js';
 
 /** Rewrites a stored event of an old shape into the shape the current machine accepts. */
 export type Upcaster = (event: StoredEvent) => Pick<StoredEvent, 'type' | 'data'> & Partial<StoredEvent>;

@@ -1,6 +1,18 @@
-// The shapes a live aggregate takes and returns: the options of a command, its result, and the
-// state a query answers with. The runtime's public types re-export them by name.
+// The shapes a live aggregate takes and returns: commands and domain events, the options of a
+// command, its result, and the state a query answers with. The public entry re-exports them by name.
 import type { StoredEvent } from '../storage/event-log.js';
+
+/** A domain event: past tense `type` plus its data. */
+export interface DomainEvent {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+/** A command: imperative `type` plus its arguments. */
+export interface Command {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
 
 /** Options of `send`. */
 export interface SendOptions {

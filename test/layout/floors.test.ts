@@ -1,6 +1,7 @@
 // The folders are floors and every import points down: storage ← actors ← projections ← runtime ←
 // testing, cli. A file may import from its own floor or any floor below it, never from one above,
-// nor from a room beside it on the top floor; sources never import tests, fixtures or benchmarks.
+// nor from a room beside it on the top floor; sources never import tests, fixtures or benchmarks,
+// and no files import each other in a loop.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,9 +49,41 @@ function upwardImports(): string[] {
   return wrong;
 }
 
+/** A cycle of imports among the sources, as its files in order; undefined when there is none. */
+function importCycle(): string[] | undefined {
+  const graph = new Map<string, string[]>();
+  for (const file of FLOORS.flat().flatMap(sources)) {
+    graph.set(file, importsOf(file).map((target) => target.replace(/\.js$/, '.ts')));
+  }
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (file: string): string[] | undefined => {
+    if (state.get(file) === 'done' || !graph.has(file)) return undefined;
+    if (state.get(file) === 'open') return [...path.slice(path.indexOf(file)), file];
+    state.set(file, 'open');
+    path.push(file);
+    for (const target of graph.get(file)!) {
+      const cycle = visit(target);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    state.set(file, 'done');
+    return undefined;
+  };
+  for (const file of graph.keys()) {
+    const cycle = visit(file);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
 describe('layout', () => {
   it('every import of the sources points down a floor (or stays in its room)', () => {
     expect(upwardImports()).toEqual([]);
+  });
+
+  it('has no import cycle, not even inside one room (type-only imports count: they tie the files too)', () => {
+    expect(importCycle()).toBeUndefined();
   });
 
   it('sees the imports it judges: the runtime imports the actors and the storage', () => {
