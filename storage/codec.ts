@@ -35,11 +35,47 @@ const CHECKSUM_BYTES = 4;
 
 /**
  * The value layout of a data directory, kept in its meta database: 1 = header + record (rehydra
- * 0.1), 2 = header + CRC-32 + record. A directory keeps the format it was created with.
+ * 0.1), 2 = header + CRC-32 + record, 3 = as 2, with the correlationId and causationId left out
+ * where they hold their default, the commandId (see compact). A directory keeps the format it
+ * was created with.
  */
-export type EventFormat = 1 | 2;
+export type EventFormat = 1 | 2 | 3;
 /** The format of directories created now. */
-export const CURRENT_FORMAT: EventFormat = 2;
+export const CURRENT_FORMAT: EventFormat = 3;
+
+/** A format-3 record whose correlationId and causationId were left out: both are its commandId. */
+interface CompactRecord extends EventRecord {
+  readonly idsDefaulted: true;
+}
+
+/**
+ * The record format 3 stores: without the last two metadata keys when they are correlationId and
+ * causationId equal to the commandId (the layout metadataOf builds when neither is given), so a
+ * commandId is stored once, not three times. Only that exact layout: restore() appends the two
+ * keys back, and any other order or value would not read back as written.
+ */
+function compact(record: EventRecord): EventRecord | CompactRecord {
+  const { metadata } = record;
+  const commandId = metadata.commandId;
+  if (commandId === undefined || metadata.correlationId !== commandId || metadata.causationId !== commandId) return record;
+  const keys = Object.keys(metadata);
+  const n = keys.length;
+  if (keys[n - 2] !== 'correlationId' || keys[n - 1] !== 'causationId') return record;
+  const kept: Record<string, unknown> = {};
+  for (let i = 0; i < n - 2; i++) kept[keys[i]!] = metadata[keys[i]!];
+  const { aggregateType, aggregateId, version, type, data } = record;
+  return { aggregateType, aggregateId, version, type, data, metadata: kept as unknown as EventMetadata, idsDefaulted: true };
+}
+
+/** The record as written: compact()'s left-out keys back, in their place (last). */
+function restore(record: EventRecord | CompactRecord): EventRecord {
+  if (!('idsDefaulted' in record)) return record;
+  const metadata = record.metadata as Record<string, unknown>;
+  metadata.correlationId = metadata.commandId;
+  metadata.causationId = metadata.commandId;
+  const { aggregateType, aggregateId, version, type, data } = record;
+  return { aggregateType, aggregateId, version, type, data, metadata: metadata as EventMetadata };
+}
 
 /** The CRC-32 of a format-2 value: the header, then the record (everything but the checksum field). */
 function checksumOf(value: Uint8Array, end: number): number {
@@ -114,7 +150,7 @@ export function createEventCodec(store: StructureStore, readOnly: boolean, forma
       assertStorable(record.type, 'type');
       assertStorable(record.data, 'data');
       assertStorable(record.metadata, 'metadata');
-      const body = packr.pack(record);
+      const body = packr.pack(format === 3 ? compact(record) : record);
       const value = Buffer.allocUnsafe(recordAt + body.length);
       value.writeUIntBE(prev, 0, PREV_BYTES);
       value.writeUInt32BE(fnv1a(record.aggregateId), PREV_BYTES);
@@ -136,7 +172,7 @@ export function createEventCodec(store: StructureStore, readOnly: boolean, forma
         }
         const record = packr.unpack(value.subarray(recordAt, end)) as unknown;
         if (!isEventRecord(record)) throw new Error(`expected an event record, got ${describeValue(record)}`);
-        return record;
+        return format === 3 ? restore(record) : record;
       } catch (error) {
         throw new CorruptDataError(`log position ${position}`, error);
       }

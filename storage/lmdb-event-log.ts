@@ -479,9 +479,9 @@ export class LmdbEventLog implements EventLog {
 
   /** The directory's value format: the stored marker, 1 for a log older than the marker, the current one for a new log. */
   private formatOf(marker: unknown, readOnly: boolean): EventFormat {
-    if (marker === 1 || marker === 2) return marker;
+    if (marker === 1 || marker === 2 || marker === 3) return marker;
     const reason =
-      marker !== undefined ? `its format ${JSON.stringify(marker)} is not one this rehydra reads (1, 2): it was written by a newer version`
+      marker !== undefined ? `its format ${JSON.stringify(marker)} is not one this rehydra reads (1, 2, 3): it was written by a newer version`
       : readOnly && this.nextPosition === 0 ? 'no format marker'
       : undefined;
     if (reason === undefined) return this.nextPosition > 0 ? 1 : (this.newFormat ?? CURRENT_FORMAT);
