@@ -5,7 +5,7 @@
 // 'async': send() resolves while the fsync is held, and close() waits for the background fsync;
 // a failed background fsync refuses every later command. A failed fsync after a 'sync' commit:
 // PersistenceError { written: true }, no forked stream, and the runtime goes on.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +61,16 @@ interface Gated {
   ping(): Promise<Extract<GateLine, { type: 'pong' }>>;
 }
 
+/** Every child started by the current test: afterEach lifts its gate and kills it. */
+const started: Gated[] = [];
+
+afterEach(async () => {
+  for (const run of started.splice(0)) {
+    rmSync(run.gate, { force: true });
+    await run.child.kill();
+  }
+});
+
 /** A child runtime under the shim, on a new data directory or on `data`. */
 async function start(durability: 'sync' | 'async', data?: string): Promise<Gated> {
   const dir = mkdtempSync(join(root, `${durability}-`));
@@ -91,6 +101,7 @@ async function start(durability: 'sync' | 'async', data?: string): Promise<Gated
       return gated.next('pong', () => ++count === seen);
     },
   };
+  started.push(gated);
   await gated.next('ready');
   return gated;
 }
@@ -103,12 +114,17 @@ async function pingUntil(run: Gated, done: (pong: Extract<GateLine, { type: 'pon
   }
 }
 
-async function finish(run: Gated): Promise<Extract<GateLine, { type: 'state' }>> {
-  run.child.tell('state');
-  const state = await run.next('state');
+/** Asks the child to close its runtime, and expects it to, then to exit cleanly. */
+async function close(run: Gated): Promise<void> {
   run.child.tell('close');
   await run.next('closed');
   expect((await run.child.exited).code).toBe(0);
+}
+
+async function finish(run: Gated): Promise<Extract<GateLine, { type: 'state' }>> {
+  run.child.tell('state');
+  const state = await run.next('state');
+  await close(run);
   return state;
 }
 
@@ -118,115 +134,85 @@ const versions = (n: number) => Object.fromEntries(Array.from({ length: ACCOUNTS
 describe.skipIf(skipReason !== undefined)('acknowledgements and fsync (LD_PRELOAD shim)', () => {
   it("'sync': send() stays pending while fsync is held and resolves with the right state once it is released", async () => {
     const run = await start('sync');
-    try {
-      writeFileSync(run.gate, '');
-      run.child.tell(`deposit ${N}`);
-      await run.next('sent');
-      // With noSync (or any ack before the fsync) the acks come and no sync is ever held.
-      const held = await pingUntil(run, (pong) => pong.held > 0 || pong.acks + pong.nacks > 0);
-      expect([held.acks, held.nacks], 'acknowledged while fsync was held').toEqual([0, 0]);
-      // One more turn of the child's loop with the commit done and its fsync held: still no ack.
-      // (A negative can only be observed for a while; this bounds it by the child's own loop.)
-      expect(await run.ping()).toMatchObject({ acks: 0, nacks: 0 });
-      rmSync(run.gate);
-      await run.next('ack', () => run.replies().length === N);
-      expect(run.replies().filter((reply) => reply.type === 'nack')).toEqual([]);
-      const state = await finish(run);
-      expect(state.balances).toEqual(balanced(N));
-      expect(state.versions).toEqual(versions(N));
-    } finally {
-      rmSync(run.gate, { force: true });
-      await run.child.kill();
-    }
+    writeFileSync(run.gate, '');
+    run.child.tell(`deposit ${N}`);
+    await run.next('sent');
+    // With noSync (or any ack before the fsync) the acks come and no sync is ever held.
+    const held = await pingUntil(run, (pong) => pong.held > 0 || pong.acks + pong.nacks > 0);
+    expect([held.acks, held.nacks], 'acknowledged while fsync was held').toEqual([0, 0]);
+    // One more turn of the child's loop with the commit done and its fsync held: still no ack.
+    // (A negative can only be observed for a while; this bounds it by the child's own loop.)
+    expect(await run.ping()).toMatchObject({ acks: 0, nacks: 0 });
+    rmSync(run.gate);
+    await run.next('ack', () => run.replies().length === N);
+    expect(run.replies().filter((reply) => reply.type === 'nack')).toEqual([]);
+    const state = await finish(run);
+    expect(state.balances).toEqual(balanced(N));
+    expect(state.versions).toEqual(versions(N));
   });
 
   it("'async': send() resolves while fsync is held; close() waits for the background fsync", async () => {
     const run = await start('async');
-    try {
-      writeFileSync(run.gate, '');
-      run.child.tell(`deposit ${N}`);
-      await run.next('ack', () => run.replies().length === N);
-      expect(run.replies().filter((reply) => reply.type === 'nack')).toEqual([]);
-      await pingUntil(run, (pong) => pong.held > 0);
-      run.child.tell('state');
-      expect((await run.next('state')).balances).toEqual(balanced(N));
-      run.child.tell('close');
-      // close() is under way and the background fsync still held: it must not have resolved.
-      expect(await run.ping()).toMatchObject({ closed: false });
-      expect((await run.ping()).held).toBeGreaterThan(0);
-      rmSync(run.gate);
-      await run.next('closed');
-      expect((await run.child.exited).code).toBe(0);
-    } finally {
-      rmSync(run.gate, { force: true });
-      await run.child.kill();
-    }
+    writeFileSync(run.gate, '');
+    run.child.tell(`deposit ${N}`);
+    await run.next('ack', () => run.replies().length === N);
+    expect(run.replies().filter((reply) => reply.type === 'nack')).toEqual([]);
+    await pingUntil(run, (pong) => pong.held > 0);
+    run.child.tell('state');
+    expect((await run.next('state')).balances).toEqual(balanced(N));
+    run.child.tell('close');
+    // close() is under way and the background fsync still held: it must not have resolved.
+    expect(await run.ping()).toMatchObject({ closed: false });
+    expect((await run.ping()).held).toBeGreaterThan(0);
+    rmSync(run.gate);
+    await run.next('closed');
+    expect((await run.child.exited).code).toBe(0);
   });
 
   it("'sync': a commit whose fsync fails is PersistenceError { written: true }; the stream does not fork and the runtime goes on", async () => {
     const run = await start('sync');
-    try {
-      writeFileSync(run.fail, '');
-      run.child.tell('deposit 1');
-      const nack = await run.next('nack');
-      expect(nack).toMatchObject({ id: 'acc-0', code: 'ERR_PERSISTENCE', written: true });
-      expect(nack.message).toContain('acc-0: events were written but not confirmed durable');
-      expect(nack.message).toContain('retry only with the same commandId');
-      // The next command sees the written event (version 3, not a second version 2).
-      run.child.tell(`deposit ${ACCOUNTS}`);
-      await run.next('ack', () => run.replies().length === 1 + ACCOUNTS);
-      expect(run.replies().slice(1)).toEqual(Array.from({ length: ACCOUNTS }, (_, i) => ({ type: 'ack', id: `acc-${(i + 1) % ACCOUNTS}`, version: i === ACCOUNTS - 1 ? 3 : 2 })));
-      const state = await finish(run);
-      expect(state.versions['acc-0']).toEqual([1, 2, 3]);
-      expect(state.balances['acc-0']).toBe(2);
-    } finally {
-      await run.child.kill();
-    }
+    writeFileSync(run.fail, '');
+    run.child.tell('deposit 1');
+    const nack = await run.next('nack');
+    expect(nack).toMatchObject({ id: 'acc-0', code: 'ERR_PERSISTENCE', written: true });
+    expect(nack.message).toContain('acc-0: events were written but not confirmed durable');
+    expect(nack.message).toContain('retry only with the same commandId');
+    // The next command sees the written event (version 3, not a second version 2).
+    run.child.tell(`deposit ${ACCOUNTS}`);
+    await run.next('ack', () => run.replies().length === 1 + ACCOUNTS);
+    expect(run.replies().slice(1)).toEqual(Array.from({ length: ACCOUNTS }, (_, i) => ({ type: 'ack', id: `acc-${(i + 1) % ACCOUNTS}`, version: i === ACCOUNTS - 1 ? 3 : 2 })));
+    const state = await finish(run);
+    expect(state.versions['acc-0']).toEqual([1, 2, 3]);
+    expect(state.balances['acc-0']).toBe(2);
   });
 
   it("'sync': while every fsync fails, commands get PersistenceError { written: true } and close() still resolves", async () => {
     const run = await start('sync');
-    try {
-      writeFileSync(run.failAll, '');
-      run.child.tell(`deposit ${ACCOUNTS}`);
-      await run.next('nack', () => run.replies().length === ACCOUNTS);
-      expect(run.replies().map((reply) => reply.type === 'nack' && [reply.code, reply.written])).toEqual(Array(ACCOUNTS).fill(['ERR_PERSISTENCE', true]));
-      // The last transaction failed: lmdb-js's own close would wait forever for its fsync.
-      run.child.tell('close');
-      await run.next('closed');
-      expect((await run.child.exited).code).toBe(0);
-    } finally {
-      await run.child.kill();
-    }
+    writeFileSync(run.failAll, '');
+    run.child.tell(`deposit ${ACCOUNTS}`);
+    await run.next('nack', () => run.replies().length === ACCOUNTS);
+    expect(run.replies().map((reply) => reply.type === 'nack' && [reply.code, reply.written])).toEqual(Array(ACCOUNTS).fill(['ERR_PERSISTENCE', true]));
+    // The last transaction failed: lmdb-js's own close would wait forever for its fsync.
+    await close(run);
     // What was written is the log: each account once opened and once deposited, versions 1, 2.
     const again = await start('sync', run.data);
-    try {
-      const state = await finish(again);
-      expect(state.versions).toEqual(versions(ACCOUNTS));
-      expect(state.balances).toEqual(balanced(ACCOUNTS));
-    } finally {
-      await again.child.kill();
-    }
+    const state = await finish(again);
+    expect(state.versions).toEqual(versions(ACCOUNTS));
+    expect(state.balances).toEqual(balanced(ACCOUNTS));
   });
 
   it("'async': a failed background fsync makes every later command a PersistenceError; close() resolves", async () => {
     const run = await start('async');
-    try {
-      writeFileSync(run.fail, '');
-      run.child.tell('deposit 1');
-      expect(await run.next('ack')).toMatchObject({ id: 'acc-0', version: 2 });
-      // Acknowledged at commit; its background fsync then failed: it may be lost, so nothing more is taken.
-      await pingUntil(run, (pong) => pong.failed > 0);
-      run.child.tell('deposit 1');
-      await pingUntil(run, (pong) => pong.acks + pong.nacks === 2);
-      const reply = run.replies()[1]!;
-      expect(reply).toMatchObject({ type: 'nack', id: 'acc-1', code: 'ERR_PERSISTENCE', written: false });
-      expect(reply.type === 'nack' && reply.message).toContain('Input/output error');
-      run.child.tell('close');
-      await run.next('closed');
-      expect((await run.child.exited).code).toBe(0);
-    } finally {
-      await run.child.kill();
-    }
+    writeFileSync(run.fail, '');
+    run.child.tell('deposit 1');
+    expect(await run.next('ack')).toMatchObject({ id: 'acc-0', version: 2 });
+    // Acknowledged at commit; its background fsync then failed: it may be lost, so nothing more is taken.
+    await pingUntil(run, (pong) => pong.failed > 0);
+    run.child.tell('deposit 1');
+    await pingUntil(run, (pong) => pong.acks + pong.nacks === 2);
+    const reply = run.replies()[1]!;
+    expect(reply).toMatchObject({ type: 'nack', id: 'acc-1', code: 'ERR_PERSISTENCE', written: false });
+    expect(reply.type === 'nack' && reply.message).toContain('Input/output error');
+    await close(run);
   });
 });
