@@ -35,7 +35,8 @@ function integer(name: string, value: unknown, fallback: number, min: number): n
   return value;
 }
 
-function aggregatesOf(value: unknown): Map<string, AggregateDefinition> {
+/** The aggregate definitions of `options.aggregates` by type; throws TypeError naming the field. */
+export function aggregatesOf(value: unknown): Map<string, AggregateDefinition> {
   if (!Array.isArray(value) || value.length === 0) {
     throw new TypeError('options.aggregates must be a non-empty array of defineAggregate(...) results');
   }
