@@ -21,7 +21,8 @@ const TURN_MS = 10;
 /**
  * Replays stored streams through the current aggregate definitions, read-only, and reports the
  * streams that would fail, the snapshots the new fingerprints invalidate, the snapshots in states
- * the machines no longer have, and the stored types no definition covers.
+ * the machines no longer have, and the stored types no definition covers. In a process that also
+ * runs a runtime on `path`, create the runtime first: lmdb-js keeps a path's first open flags.
  * @example
  * const report = await checkStreams({ path: './data', aggregates: [account] });
  * if (report.failed.length > 0) console.error(report.failed); // { aggregateType, aggregateId, version, eventType, state, error }
