@@ -1,7 +1,7 @@
 // Parses `inspect <path> <command> …` and `check <path> --aggregates <module> …` with node:util
 // parseArgs. Owns: every option is checked against the command it was given to, and numbers and
 // stream names are validated before any storage is opened.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { StreamRef } from '../storage/keys.js';
 import { UsageError } from './usage.js';
 
@@ -75,13 +75,7 @@ const POSITIONALS: Readonly<Record<string, readonly string[]>> = {
 /** Parses `argv` (without node and the script); throws UsageError on a bad command line. */
 export function parseInvocation(argv: readonly string[]): Invocation | CheckInvocation {
   if (commandWord(argv) === 'check') return parseCheck(argv);
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseStrict(argv, OPTIONS);
   if (values.help === true || argv.length === 0) return { command: 'help' };
   const [verb, path, command, ...rest] = positionals;
   if (verb !== 'inspect') throw new UsageError(`unknown command "${verb ?? ''}": one of inspect, check`);
@@ -111,14 +105,17 @@ export function parseInvocation(argv: readonly string[]): Invocation | CheckInvo
   }
 }
 
-function parseCheck(argv: readonly string[]): CheckInvocation | { readonly command: 'help' } {
-  let parsed;
+/** parseArgs, strict, with its error (an unknown option, a missing value) as a UsageError. */
+function parseStrict<const TOptions extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: TOptions) {
   try {
-    parsed = parseArgs({ args: [...argv], options: CHECK_OPTIONS, allowPositionals: true, strict: true });
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const { values, positionals } = parsed;
+}
+
+function parseCheck(argv: readonly string[]): CheckInvocation | { readonly command: 'help' } {
+  const { values, positionals } = parseStrict(argv, CHECK_OPTIONS);
   if (values.help === true) return { command: 'help' };
   const [, path, extra] = positionals;
   if (path === undefined) throw new UsageError('check needs <path>: the data directory to check');

@@ -2,7 +2,7 @@
 // fails with an error naming it, and a named type or stream must have a definition to check with.
 import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import type { StreamRef } from '../storage/keys.js';
-import { aggregatesOf } from './options.js';
+import { aggregatesOf, optionsPath } from './options.js';
 
 /** How far a check has got, passed to `onProgress` after each stream. */
 export interface CheckProgress {
@@ -70,13 +70,7 @@ function streamsOf(value: unknown, aggregates: ReadonlyMap<string, AggregateDefi
 
 /** Validates `checkStreams` options; throws TypeError/RangeError naming the field. */
 export function resolveCheckOptions(options: CheckOptions): ResolvedCheck {
-  if (typeof options !== 'object' || options === null) throw new TypeError('checkStreams needs an options object');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new TypeError(`options.${key} is not a checkStreams option (known: ${[...KNOWN].join(', ')})`);
-  }
-  if (typeof options.path !== 'string' || options.path.length === 0) {
-    throw new TypeError(`options.path must be a non-empty directory path (got ${JSON.stringify(options.path)})`);
-  }
+  const path = optionsPath(options, KNOWN, 'checkStreams');
   const aggregates = aggregatesOf(options.aggregates);
   const { sample, onProgress } = options;
   if (sample !== undefined && (typeof sample !== 'number' || !Number.isSafeInteger(sample) || sample < 1)) {
@@ -86,7 +80,7 @@ export function resolveCheckOptions(options: CheckOptions): ResolvedCheck {
   const types = typesOf(options.types, aggregates);
   const streams = streamsOf(options.streams, aggregates);
   return {
-    path: options.path, aggregates,
+    path, aggregates,
     ...(types && { types }), ...(streams && { streams }), ...(sample !== undefined && { sample }), ...(onProgress && { onProgress }),
   };
 }

@@ -1,33 +1,15 @@
 // `rehydra check` as users and CI run it: the built CLI in a child process, against data directories
 // the real runtime wrote with one machine, checked with modules exporting edits of it. Exit codes,
 // the JSON report by value, the text report's rows, progress kept off stdout, and usage errors.
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplayError } from '../../actors/errors.js';
 import { accountV1, note, writeAccounts } from '../fixtures/check-accounts.js';
 import { compiledFixture } from '../fixtures/child-fixture.js';
+import { rehydra } from '../fixtures/cli-kit.js';
 import { RuntimeHarness } from '../fixtures/runtime-kit.js';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const cli = join(root, 'dist', 'cli', 'main.js');
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built CLI; resolves with its exit code and output whatever the code. */
-function rehydra(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const harness = new RuntimeHarness();
 let dir: string;
@@ -35,7 +17,7 @@ let mixed: string;
 /** Module files by name, each re-exporting some definitions of the compiled check-accounts fixture. */
 const modules: Record<string, string> = {};
 
-/** Writes a module exporting `source`'s text next to the others, and returns its path. */
+/** Writes `source` as the module `<folder>/<name>.mjs` and returns its path. */
 function moduleFile(folder: string, name: string, source: string): string {
   const file = join(folder, `${name}.mjs`);
   writeFileSync(file, source);
