@@ -1,6 +1,8 @@
-// Parses `inspect <path> <command> …` with node:util parseArgs. Owns: every option is checked
-// against the command it was given to, and numbers are validated before any storage is opened.
-import { parseArgs } from 'node:util';
+// Parses `inspect <path> <command> …` and `check <path> --aggregates <module> …` with node:util
+// parseArgs. Owns: every option is checked against the command it was given to, and numbers and
+// stream names are validated before any storage is opened.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { StreamRef } from '../storage/keys.js';
 import { UsageError } from './usage.js';
 
 /** A parsed, validated `rehydra` command line. */
@@ -15,6 +17,20 @@ export type Invocation =
   | { readonly command: 'log'; readonly path: string; readonly json: boolean; readonly from?: number; readonly limit?: number }
   | { readonly command: 'projections'; readonly path: string; readonly json: boolean };
 
+/** A parsed, validated `rehydra check` command line. */
+export interface CheckInvocation {
+  readonly command: 'check';
+  readonly path: string;
+  /** The built modules exporting the aggregate definitions (--aggregates, repeatable). */
+  readonly modules: readonly string[];
+  readonly types?: readonly string[];
+  readonly streams?: readonly StreamRef[];
+  readonly sample?: number;
+  readonly json: boolean;
+  /** Progress on stderr even when it is not a terminal. */
+  readonly progress: boolean;
+}
+
 const OPTIONS = {
   type: { type: 'string' },
   from: { type: 'string' },
@@ -26,6 +42,21 @@ const OPTIONS = {
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
+
+const CHECK_OPTIONS = {
+  aggregates: { type: 'string', multiple: true },
+  type: { type: 'string', multiple: true },
+  stream: { type: 'string', multiple: true },
+  sample: { type: 'string' },
+  json: { type: 'boolean' },
+  progress: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The command word (`inspect`, `check`): the first argument that is neither an option nor an option's value. */
+export function commandWord(argv: readonly string[]): string | undefined {
+  return parseArgs({ args: [...argv], options: { ...OPTIONS, ...CHECK_OPTIONS }, allowPositionals: true, strict: false }).positionals[0];
+}
 
 /** Options each command accepts besides --json and --help. */
 const ALLOWED: Readonly<Record<string, readonly OptionName[]>> = {
@@ -42,17 +73,12 @@ const POSITIONALS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Parses `argv` (without node and the script); throws UsageError on a bad command line. */
-export function parseInvocation(argv: readonly string[]): Invocation {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+export function parseInvocation(argv: readonly string[]): Invocation | CheckInvocation {
+  if (commandWord(argv) === 'check') return parseCheck(argv);
+  const { values, positionals } = parseStrict(argv, OPTIONS);
   if (values.help === true || argv.length === 0) return { command: 'help' };
   const [verb, path, command, ...rest] = positionals;
-  if (verb !== 'inspect') throw new UsageError(`unknown command "${verb ?? ''}": the only command is inspect`);
+  if (verb !== 'inspect') throw new UsageError(`unknown command "${verb ?? ''}": one of inspect, check`);
   if (path === undefined) throw new UsageError('missing <path>: the data directory to inspect');
   if (command === undefined) throw new UsageError(`missing <command> after ${path}: one of ${Object.keys(ALLOWED).join(', ')}`);
   const allowed = ALLOWED[command];
@@ -77,6 +103,38 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     default:
       return { command: 'projections', path, json };
   }
+}
+
+/** parseArgs, strict, with its error (an unknown option, a missing value) as a UsageError. */
+function parseStrict<const TOptions extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: TOptions) {
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function parseCheck(argv: readonly string[]): CheckInvocation | { readonly command: 'help' } {
+  const { values, positionals } = parseStrict(argv, CHECK_OPTIONS);
+  if (values.help === true) return { command: 'help' };
+  const [, path, extra] = positionals;
+  if (path === undefined) throw new UsageError('check needs <path>: the data directory to check');
+  if (extra !== undefined) throw new UsageError(`check got an unexpected argument "${extra}"`);
+  const modules = values.aggregates ?? [];
+  if (modules.length === 0) throw new UsageError('check needs --aggregates <module.js>: the built module exporting your aggregate definitions');
+  return {
+    command: 'check', path, modules, json: values.json === true, progress: values.progress === true,
+    ...(values.type !== undefined && { types: values.type }),
+    ...(values.stream !== undefined && { streams: values.stream.map(streamRefOf) }),
+    ...optionalInt('sample', values.sample, 1),
+  };
+}
+
+/** `account/a-1` as a stream reference: the type ends at the first '/', the id may hold more. */
+function streamRefOf(raw: string): StreamRef {
+  const slash = raw.indexOf('/');
+  if (slash < 1 || slash === raw.length - 1) throw new UsageError(`--stream must be <type>/<id>, e.g. account/a-1 (got ${JSON.stringify(raw)})`);
+  return { type: raw.slice(0, slash), id: raw.slice(slash + 1) };
 }
 
 /** `{ [name]: n }` for a given integer option at least `min`, `{}` when absent. */

@@ -1,9 +1,9 @@
-// Human-readable and JSON renderings of an inspect report. Owns: JSON output is one document
+// Human-readable and JSON renderings of the CLI's reports. Owns: JSON output is one document
 // that any stored value survives (bigint becomes a string), so scripts can always parse it.
 import type { InspectedEvent, InspectedState, Report } from './inspect.js';
 
-/** The report as one JSON document. */
-export function formatJson(report: Report): string {
+/** A report as one JSON document. */
+export function formatJson(report: unknown): string {
   return JSON.stringify(report, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2);
 }
 
@@ -55,12 +55,13 @@ function eventTable(events: readonly InspectedEvent[]): string {
   );
 }
 
-function inline(value: unknown): string {
+/** A value on one line, as JSON; `-` for undefined. */
+export function inline(value: unknown): string {
   return value === undefined ? '-' : (JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value));
 }
 
 /** Left-aligned columns; the last column is not padded, so long data does not push the rest. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (row: readonly string[]): string =>
     row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ');

@@ -1,11 +1,11 @@
 // The inspect commands as plain data, shared by the human and the --json output. Owns: the
 // event log is opened read-only (never taking the writer lock) and always closed again.
-import { existsSync, statSync } from 'node:fs';
 import { rehydrate } from '../actors/replay.js';
 import type { EventLog, StoredEvent, StoredSnapshot, StreamHead } from '../storage/event-log.js';
 import { openEventLog } from '../storage/lmdb-event-log.js';
 import type { Invocation } from './args.js';
 import { readCheckpoints } from './checkpoints.js';
+import { requireDirectory } from './data-directory.js';
 import { loadAggregate } from './load-aggregate.js';
 import { UsageError } from './usage.js';
 
@@ -45,8 +45,7 @@ export interface InspectedProjection {
 /** Runs one inspect command against the data directory, read-only. */
 export async function inspect(invocation: Exclude<Invocation, { command: 'help' }>): Promise<Report> {
   const { path } = invocation;
-  if (!existsSync(path)) throw new UsageError(`${path} does not exist: pass a rehydra data directory`);
-  if (!statSync(path).isDirectory()) throw new UsageError(`${path} is not a directory: pass a rehydra data directory`);
+  requireDirectory(path);
   const log = openEventLog({ path, readOnly: true });
   try {
     switch (invocation.command) {

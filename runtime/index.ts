@@ -1,5 +1,8 @@
 // The single public entry of rehydra: every export is listed by name.
 export { createRuntime } from './runtime.js';
+export { checkStreams } from './check-streams.js';
+export type { CheckOptions, CheckProgress } from './check-options.js';
+export type { CheckResult, FailedStream, UnknownStateStream, UncheckedType } from './check-result.js';
 export { defineAggregate } from '../actors/define-aggregate.js';
 export { defineProjection } from '../projections/define-projection.js';
 export type {

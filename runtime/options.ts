@@ -35,7 +35,8 @@ function integer(name: string, value: unknown, fallback: number, min: number): n
   return value;
 }
 
-function aggregatesOf(value: unknown): Map<string, AggregateDefinition> {
+/** The aggregate definitions of `options.aggregates` by type; throws TypeError naming the field. */
+export function aggregatesOf(value: unknown): Map<string, AggregateDefinition> {
   if (!Array.isArray(value) || value.length === 0) {
     throw new TypeError('options.aggregates must be a non-empty array of defineAggregate(...) results');
   }
@@ -63,21 +64,29 @@ function projectionsOf(value: unknown): readonly ProjectionDefinition[] {
   return value as readonly ProjectionDefinition[];
 }
 
+/**
+ * Checks that `options` (given to `fn`) is an object holding only `known` keys and a non-empty
+ * `path`, and returns that path; throws TypeError naming the field.
+ */
+export function optionsPath(options: unknown, known: ReadonlySet<string>, fn: string): string {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn} needs an options object`);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new TypeError(`options.${key} is not a ${fn} option (known: ${[...known].join(', ')})`);
+  }
+  const { path } = options as { path?: unknown };
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError(`options.path must be a non-empty directory path (got ${JSON.stringify(path)})`);
+  return path;
+}
+
 /** Validates user options and fills in defaults; throws TypeError/RangeError naming the field. */
 export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('createRuntime needs an options object');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new TypeError(`options.${key} is not a createRuntime option (known: ${[...KNOWN].join(', ')})`);
-  }
-  if (typeof options.path !== 'string' || options.path.length === 0) {
-    throw new TypeError(`options.path must be a non-empty directory path (got ${JSON.stringify(options.path)})`);
-  }
+  const path = optionsPath(options, KNOWN, 'createRuntime');
   const durability = options.durability ?? 'sync';
   if (durability !== 'sync' && durability !== 'async') {
     throw new TypeError(`options.durability must be 'sync' or 'async' (got ${JSON.stringify(durability)})`);
   }
   return {
-    path: options.path,
+    path,
     aggregates: aggregatesOf(options.aggregates),
     projections: projectionsOf(options.projections),
     durability,

@@ -1,6 +1,5 @@
 // `rehydra inspect` as users run it: the built CLI in a child process against a data directory
 // written by the real runtime (closed, and once while its writer is still open).
-import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,28 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineProjection } from '../../runtime/index.js';
 import { account } from '../../fixtures/bank-account.js';
 import { balancesProjectionUrl } from '../../fixtures/bank-events.js';
+import { rehydra } from '../fixtures/cli-kit.js';
 import { RuntimeHarness } from '../fixtures/runtime-kit.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const cli = join(root, 'dist', 'cli', 'main.js');
 const accountModule = join(root, 'dist', 'fixtures', 'bank-account.js');
 const balances = defineProjection({ name: 'balances', module: balancesProjectionUrl() });
 const DEPOSITS = 120;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built CLI; resolves with its exit code and output whatever the code. */
-function rehydra(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 async function json<T>(...args: string[]): Promise<T> {
   const run = await rehydra(...args, '--json');

@@ -1,4 +1,4 @@
-// The guide's code is real: its two example programs are built by `npm test` and run here in a
+// The guide's code is real: its example programs are built by `npm test` and run here in a
 // temp directory, and what they print is what the guide says they do.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,4 +35,9 @@ test('the typing section: refusals explained, state typed, JSON validated by the
 test('the testing section: every spec holds, and a restarted test runtime keeps what was acknowledged', async () => {
   const { stdout } = await run(process.execPath, [built('testing')], { cwd: tempDir() });
   expect(stdout.trim().split('\n')).toEqual(["{ value: 'open', context: { balance: 10 }, version: 1 }", 'specs held']);
+});
+
+test('the "changing a machine safely" section: the check names the stranded stream, and passes once the upcaster is in', async () => {
+  const { stdout } = await run(process.execPath, [built('check')], { cwd: tempDir() });
+  expect(stdout.trim().split('\n')).toEqual(['stranded: account/a-1 at version 2: MoneyWithdrawn in "open"', 'checked 2 streams, 0 failed']);
 });

@@ -10,7 +10,7 @@ describe('the rehydra entry', () => {
       'MailboxFullError', 'NonDeterministicMachineError', 'NotADataDirectoryError', 'PersistenceError', 'ProjectionFailedError',
       'ProjectionHandlerTimeoutError', 'ProjectionTimeoutError', 'ProjectionUpcastersError', 'ReadOnlyStorageError', 'RehydraError', 'ReplayError', 'RuntimeClosedError', 'SizeLimitError',
       'StorageLockedError', 'UnknownAggregateError', 'UnknownCommandError', 'UnknownProjectionError', 'UpcastError',
-      'createRuntime', 'defineAggregate', 'defineProjection', 'openEventLog',
+      'checkStreams', 'createRuntime', 'defineAggregate', 'defineProjection', 'openEventLog',
     ]);
   });
 
