@@ -5,23 +5,29 @@
 // error, a failed write) resets it: the actor is rebuilt from disk once its writes have settled.
 import type { AnyActor } from 'xstate';
 import { ConcurrencyError, EncodingError, type PersistenceError } from '../storage/errors.js';
-import type { AppendLog, AppendResult, CommandLedger, EventMetadata, NewEvent, SnapshotStore, StagedAppend } from '../storage/event-log.js';
+import type { AppendLog, AppendResult, CommandLedger, EventMetadata, NewEvent, SnapshotStore, StagedAppend, StreamAppend, TimerStore } from '../storage/event-log.js';
 import { appendFailed } from '../storage/group-commit.js';
 import { streamName, type StreamRef } from '../storage/keys.js';
 import { unstorable } from '../storage/storable.js';
+import { applyEvent, failureOf } from './apply-event.js';
 import { decide } from './decide.js';
 import type { AggregateDefinition, Command, DomainEvent } from './define-aggregate.js';
-import { MailboxFullError } from './errors.js';
+import { ApplyError, MailboxFullError } from './errors.js';
 import { explainCommand, type Explanation } from './explain.js';
 import { Mailbox } from './mailbox.js';
 import { rehydrate, type ReplaySource } from './replay.js';
+import { applyTimerActions, isTimed, recordTimers, type TimerAction } from './timers.js';
 import type { AggregateState, SendOptions, SendResult } from './types.js';
 
 /** What an actor needs from its runtime. */
 export interface ActorHost {
   /** The seams an actor uses: the append path, the ledger, and what rehydration reads. */
-  readonly log: AppendLog & CommandLedger & SnapshotStore & ReplaySource;
+  readonly log: AppendLog & CommandLedger & SnapshotStore & ReplaySource & Pick<TimerStore, 'pendingTimers'>;
   readonly mailboxCapacity: number;
+  /** The runtime's clock (ms since the epoch): event timestamps and timer deadlines. */
+  now(): number;
+  /** A commit that arms a timer due at `dueAt` is in the index now. */
+  timerArmed(dueAt: number): void;
   /** A command was acknowledged (durable) after `micros` µs, or rejected. */
   accepted(micros: number): void;
   rejected(): void;
@@ -47,7 +53,16 @@ interface QueryWork {
   readonly reject: (error: unknown) => void;
 }
 
-type Work = CommandWork | QueryWork;
+/** A stored timer whose deadline has passed: its delayed event, applied in the actor's turn. */
+interface TimerWork {
+  readonly kind: 'timer';
+  readonly id: string;
+  readonly dueAt: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Work = CommandWork | QueryWork | TimerWork;
 
 function splitEvent(event: DomainEvent, metadata: EventMetadata): NewEvent {
   const { type, ...data } = event;
@@ -80,6 +95,10 @@ export class AggregateActor {
   private inflight = 0;
   /** What the latest reply waits for (the last staged write, mostly): later replies and queries wait for it. */
   private last: Promise<unknown> | undefined;
+  /** Timed machines only: the stream's pending timers (id → deadline) as of the last staged write. */
+  private timers: Map<string, number> | undefined;
+  /** A new stream's initial state armed these when its actor started: they are stored with its first events. */
+  private initialTimers: readonly TimerAction[] = [];
 
   constructor(
     readonly definition: AggregateDefinition,
@@ -113,6 +132,15 @@ export class AggregateActor {
   /** Queues a command; rejects at once with MailboxFullError when the mailbox is at capacity. */
   send(command: Command, options: SendOptions, started: number): Promise<SendResult> {
     return new Promise<SendResult>((resolve, reject) => this.submit({ kind: 'command', command, options, started, resolve, reject }));
+  }
+
+  /**
+   * Fires the stored timer `id` due at `dueAt` in the actor's turn: its delayed event is appended
+   * (`metadata.timer`) when the state still takes it, and the timer is cleared in the same commit,
+   * so it fires once. A timer the stream no longer has (cleared or re-armed since) only leaves the index.
+   */
+  fire(id: string, dueAt: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.submit({ kind: 'timer', id, dueAt, resolve, reject }));
   }
 
   /** The current state, as of every command queued before it, once those are durable; MailboxFullError as send. */
@@ -158,9 +186,15 @@ export class AggregateActor {
 
   private loadNow(): void {
     try {
-      const { actor, version } = rehydrate(this.definition, this.host.log, this.stream);
+      const timed = isTimed(this.definition.machine);
+      // Replay must not arm anything; only a new stream's start (its initial state) is kept.
+      const { value: { actor, version }, actions } = timed
+        ? recordTimers(() => rehydrate(this.definition, this.host.log, this.stream))
+        : { value: rehydrate(this.definition, this.host.log, this.stream), actions: [] };
       this.actor = actor;
       this.version = version;
+      this.timers = timed ? new Map(this.host.log.pendingTimers(this.stream).map((timer) => [timer.id, timer.dueAt])) : undefined;
+      this.initialTimers = version === 0 ? actions : [];
       // Every write of the previous incarnation has settled (load waits for it): a failed one
       // must not fail the queries and empty commands of this one.
       this.last = undefined;
@@ -179,6 +213,7 @@ export class AggregateActor {
 
   private run(work: Work): void {
     if (work.kind === 'query') return this.answer(work);
+    if (work.kind === 'timer') return this.fireNow(work);
     try {
       this.execute(work);
     } catch (error) {
@@ -221,6 +256,7 @@ export class AggregateActor {
   }
 
   private fail(work: Work, error: unknown): void {
+    if (work.kind === 'timer') return work.reject(error);
     if (work.kind === 'command') this.host.rejected();
     work.reject(error);
   }
@@ -250,8 +286,10 @@ export class AggregateActor {
     const actor = this.actor!;
     const decidedOn = actor.getSnapshot();
     let events: DomainEvent[];
+    let actions: readonly TimerAction[] = [];
     try {
-      events = decide(this.definition, this.stream, actor, command);
+      if (this.timers) ({ value: events, actions } = recordTimers(() => decide(this.definition, this.stream, actor, command)));
+      else events = decide(this.definition, this.stream, actor, command);
     } catch (error) {
       // Some events were applied before the refusal: the live actor is ahead of the disk.
       if (actor.getSnapshot() !== decidedOn) this.reset();
@@ -261,22 +299,70 @@ export class AggregateActor {
       const version = this.version;
       return this.reply(work, (this.last ??= Promise.resolve()), () => ({ version, position: log.headPosition(), events: [] }));
     }
-    const metadata = metadataOf(options, Date.now());
+    const now = this.host.now();
+    const metadata = metadataOf(options, now);
+    const timers = this.timers && events.length > 0
+      ? applyTimerActions(this.timers, this.version === 0 ? [...this.initialTimers, ...actions] : actions, now)
+      : undefined;
     let staged: StagedAppend;
     try {
-      staged = log.stage({
+      staged = this.stageAppend({
         stream: this.stream, expectedVersion: this.version, events: events.map((event) => splitEvent(event, metadata)),
-        commandId: options.commandId,
-      });
+        commandId: options.commandId, timers: timers?.changes,
+      }, timers?.next);
     } catch (error) {
       if (events.length > 0) this.reset();
       throw error;
     }
+    this.reply(work, staged.commit, () => staged.result, staged.result);
+  }
+
+  /** Stages an append of this stream, then moves the actor's version, timers and last write along with it. */
+  private stageAppend(append: StreamAppend, timers: Map<string, number> | undefined): StagedAppend {
+    const staged = this.host.log.stage(append);
     const before = this.version;
     this.version = staged.result.version;
+    if (timers) {
+      this.timers = timers;
+      this.initialTimers = [];
+      // Once committed: a scheduler pass reading the index before that would miss it.
+      const armed = append.timers?.set ?? [];
+      if (armed.length > 0) staged.commit.then(() => armed.forEach(({ dueAt }) => this.host.timerArmed(dueAt)), () => undefined);
+    }
     this.maybeSnapshot(before, staged);
     this.last = staged.commit;
-    this.reply(work, staged.commit, () => staged.result, staged.result);
+    return staged;
+  }
+
+  private fireNow(work: TimerWork): void {
+    const timers = this.timers;
+    const actor = this.actor!;
+    let failure: unknown;
+    let staged: StagedAppend;
+    try {
+      if (timers?.get(work.id) !== work.dueAt) {
+        // Cleared or re-armed by a write the index scan did not see yet (which removes the row
+        // too), or a row left behind: either way it must not be found again.
+        const unindex = { set: [], clear: [], unindex: [{ id: work.id, dueAt: work.dueAt }] };
+        staged = this.stageAppend({ stream: this.stream, expectedVersion: this.version, events: [], timers: unindex }, timers);
+        return this.whenSettled(staged.commit, work.resolve, work.reject);
+      }
+      const { value: outcome, actions } = recordTimers(() => applyEvent(actor, { type: work.id }));
+      // Refused (a guard said no) or failed, the timer is spent all the same, as in XState.
+      if (outcome === 'failed') failure = new ApplyError(this.name, work.id, failureOf(actor));
+      const now = this.host.now();
+      const { next, changes } = applyTimerActions(timers, outcome === 'applied' ? actions : [], now, work.id);
+      const events = outcome === 'applied' ? [{ type: work.id, data: {}, metadata: { timestamp: now, timer: true } }] : [];
+      staged = this.stageAppend({ stream: this.stream, expectedVersion: this.version, events, timers: changes }, next);
+    } catch (error) {
+      this.reset();
+      return work.reject(error);
+    }
+    if (failure !== undefined) this.reset();
+    this.whenSettled(staged.commit, () => (failure === undefined ? work.resolve() : work.reject(failure)), (error) => {
+      work.reject(error);
+      this.reset();
+    });
   }
 
   private maybeSnapshot(before: number, staged: StagedAppend): void {

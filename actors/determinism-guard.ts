@@ -1,10 +1,10 @@
 // Replay must reproduce the state from events alone, so an aggregate's machine may not start
-// timers or child actors: they would fire again (or not at all) on every rehydration.
+// child actors or schedule delayed actions of its own: they would run again (or not at all) on
+// every rehydration. Delayed transitions (`after`) are the runtime's durable timers instead.
 import type { AnyStateMachine } from 'xstate';
 import { NonDeterministicMachineError } from './errors.js';
 
 interface NodeConfig {
-  readonly after?: unknown;
   readonly invoke?: unknown;
   readonly states?: Record<string, NodeConfig>;
   readonly entry?: unknown;
@@ -20,7 +20,7 @@ function actionProblem(action: unknown): string | undefined {
   if (typeof action !== 'function') return undefined;
   const { type: kind, delay, assignment, collect } = action as { type?: unknown; delay?: unknown; assignment?: unknown; collect?: unknown };
   if (kind === 'xstate.spawnChild') return 'it spawns a child actor (spawnChild)';
-  if (delay !== undefined) return `it schedules a delayed action (${String(kind)})`;
+  if (delay !== undefined) return `it schedules a delayed action (${String(kind)}); use a delayed transition (after), which the runtime keeps durable`;
   // assign() and enqueueActions() wrap the user's function: its source is in `assignment`/`collect`.
   const assigners = typeof assignment === 'object' && assignment !== null ? Object.values(assignment) : [assignment];
   for (const code of [action, collect, ...assigners]) {
@@ -38,7 +38,6 @@ function actionsOf(value: unknown): unknown[] {
 }
 
 function nodeProblem(node: NodeConfig, path: string): string | undefined {
-  if (node.after !== undefined) return `state "${path}" has delayed transitions (after)`;
   if (node.invoke !== undefined) return `state "${path}" invokes an actor (invoke)`;
   const transitions = [...Object.values(node.on ?? {}), node.always].flatMap((t) => (Array.isArray(t) ? t : [t]));
   for (const action of [...actionsOf(node.entry), ...actionsOf(node.exit), ...transitions.flatMap(actionsOf)]) {
@@ -54,12 +53,9 @@ function nodeProblem(node: NodeConfig, path: string): string | undefined {
 
 /** Throws NonDeterministicMachineError when the machine cannot be replayed from its events. */
 export function assertDeterministic(aggregateType: string, machine: AnyStateMachine): void {
-  const implementations = machine.implementations as { actors?: object; delays?: object; actions?: Record<string, unknown> };
+  const implementations = machine.implementations as { actors?: object; actions?: Record<string, unknown> };
   if (Object.keys(implementations.actors ?? {}).length > 0) {
     throw new NonDeterministicMachineError(aggregateType, 'its setup() declares actors, which only invoke or spawn can use');
-  }
-  if (Object.keys(implementations.delays ?? {}).length > 0) {
-    throw new NonDeterministicMachineError(aggregateType, 'its setup() declares delays (timers)');
   }
   for (const [name, action] of Object.entries(implementations.actions ?? {})) {
     const problem = actionProblem(action);

@@ -9,6 +9,7 @@ import { streamName, type StreamRef } from '../storage/keys.js';
 import { applyEvent, failureOf } from './apply-event.js';
 import type { AggregateDefinition } from './define-aggregate.js';
 import { ReplayError } from './errors.js';
+import { INERT_CLOCK, inspectTimers, isTimed } from './timers.js';
 import { toDomainEvent, upcast } from './upcast.js';
 
 /** A live actor and the stream version it reflects. */
@@ -34,7 +35,11 @@ const IGNORE_ERRORS = { error: () => undefined };
 
 /** Creates and starts an actor of the definition, from an XState persisted snapshot if given. */
 export function startActor(definition: AggregateDefinition, persisted?: unknown): AnyActor {
-  const actor = createActor(definition.machine, persisted === undefined ? undefined : { snapshot: persisted as never });
+  const actor = createActor(definition.machine, {
+    snapshot: persisted as never,
+    clock: INERT_CLOCK,
+    inspect: isTimed(definition.machine) ? inspectTimers : undefined,
+  });
   actor.subscribe(IGNORE_ERRORS);
   actor.start();
   return actor;

@@ -40,6 +40,9 @@ export function formatMetricsText(metrics: RuntimeMetrics): string {
   counter('rehydra_passivations_total', 'Idle actors passivated.', metrics.passivations);
   counter('rehydra_snapshots_written_total', 'Aggregate snapshots written.', metrics.snapshotsWritten);
   counter('rehydra_snapshots_failed_total', 'Aggregate snapshot writes that failed (commands unaffected).', metrics.snapshotsFailed);
+  counter('rehydra_timers_fired_total', 'Durable timers fired.', metrics.timersFired);
+  counter('rehydra_timers_failed_total', 'Timer firings that failed (retried).', metrics.timersFailed);
+  gauge('rehydra_timer_lateness_max_seconds', 'Largest delay of a timer firing past its deadline.', metrics.timerLateness.maxMs / 1000);
   gauge('rehydra_live_actors', 'Actors in memory.', metrics.liveActors);
   gauge('rehydra_queued_commands', 'Commands queued or waiting for durability, over all actors.', metrics.queuedCommands);
   gauge('rehydra_max_mailbox_depth', 'Deepest mailbox of a live actor.', metrics.maxMailboxDepth);

@@ -12,6 +12,9 @@ export class MetricsRecorder {
   passivations = 0;
   snapshotsWritten = 0;
   snapshotsFailed = 0;
+  timersFired = 0;
+  timersFailed = 0;
+  timerLateness = { maxMs: 0, lastMs: 0 };
   private readonly latency: Histogram = build({
     useWebAssembly: false,
     lowestDiscernibleValue: 1,

@@ -8,7 +8,7 @@ import type { AggregateDefinition, Command } from '../actors/define-aggregate.js
 import type { Explanation } from '../actors/explain.js';
 import { rehydrate } from '../actors/replay.js';
 import { upcast } from '../actors/upcast.js';
-import type { EventLog, ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
+import type { DueTimer, EventLog, ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
 import { LIMITS, streamName, type StreamRef } from '../storage/keys.js';
 import { openEventLog } from '../storage/lmdb-event-log.js';
 import { RuntimeClosedError } from '../storage/errors.js';
@@ -26,9 +26,12 @@ import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Registry } from './registry.js';
 import { startSubscription } from './subscription.js';
 import type {
-  AggregateHandle, AggregateState, EventIterable, Runtime, RuntimeMetrics, RuntimeOptions, SendOptions, SendResult, StateOptions, SubscribeOptions,
+  AggregateHandle, AggregateState, EventIterable, PendingTimerInfo, Runtime, RuntimeMetrics, RuntimeOptions, SendOptions, SendResult, StateOptions,
+  SubscribeOptions, TimersOptions,
 } from './types.js';
 import { checkSendOptions } from './send-options.js';
+import { SYSTEM_CLOCK, type RuntimeClock } from './clock.js';
+import { TimerScheduler } from './timer-scheduler.js';
 
 /**
  * Opens a data directory and starts a runtime serving the given aggregates.
@@ -43,7 +46,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 }
 
 /** Starts a runtime on an already open log (tests open it with fault injection); not public. */
-export async function startRuntime(options: ResolvedOptions, log: EventLog): Promise<Runtime> {
+export async function startRuntime(options: ResolvedOptions, log: EventLog, clock: RuntimeClock = SYSTEM_CLOCK): Promise<Runtime> {
   let projections: ProjectionHost | undefined;
   // Workers open the events environment read-only: the writer must have opened it first.
   if (options.projections.length > 0) {
@@ -60,7 +63,7 @@ export async function startRuntime(options: ResolvedOptions, log: EventLog): Pro
       throw error;
     }
   }
-  return new RehydraRuntime(options, log, projections);
+  return new RehydraRuntime(options, log, projections, clock);
 }
 
 const NO_OPTIONS: SendOptions = Object.freeze({});
@@ -73,11 +76,13 @@ class RehydraRuntime implements Runtime, ActorHost {
   private readonly subscriptions = new Set<() => void>();
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
+  private readonly scheduler: TimerScheduler;
 
   constructor(
     private readonly options: ResolvedOptions,
     readonly log: EventLog,
     private readonly projections: ProjectionHost | undefined,
+    private readonly clock: RuntimeClock,
   ) {
     if (projections) log.onDurable((head) => projections.notify(head));
     this.mailboxCapacity = options.mailboxCapacity;
@@ -86,6 +91,16 @@ class RehydraRuntime implements Runtime, ActorHost {
       this.sweeper = setInterval(() => this.registry.sweep(performance.now()), Math.min(options.idleTimeoutMs, 1_000));
       this.sweeper.unref();
     }
+    const m = this.metricsRecorder;
+    this.scheduler = new TimerScheduler(log, clock, (timer) => this.fireTimer(timer), {
+      fired: (latenessMs) => {
+        m.timersFired++;
+        m.timerLateness = { maxMs: Math.max(m.timerLateness.maxMs, latenessMs), lastMs: latenessMs };
+      },
+      failed: () => void m.timersFailed++,
+    });
+    // Timers that came due while no runtime was running fire now.
+    this.scheduler.start();
   }
 
   aggregate<TMachine extends AnyStateMachine, TCommand extends { readonly type: string }>(
@@ -151,6 +166,14 @@ class RehydraRuntime implements Runtime, ActorHost {
     return { value: snapshot.value, context: snapshot.context, version };
   }
 
+  timers(options: TimersOptions = {}): PendingTimerInfo[] {
+    if (this.closing) throw new RuntimeClosedError('timers');
+    if (typeof options !== 'object' || options === null) throw new TypeError('the options of timers() must be an object');
+    const before = options.before instanceof Date ? options.before.getTime() : options.before ?? Number.POSITIVE_INFINITY;
+    if (typeof before !== 'number' || Number.isNaN(before)) throw new RangeError(`options.before of timers() must be a Date or epoch milliseconds (got ${String(options.before)})`);
+    return this.log.dueTimers(before).map(({ stream, dueAt }) => ({ aggregateType: stream.type, aggregateId: stream.id, dueAt }));
+  }
+
   readStream(aggregateType: string, aggregateId: string, options?: ReadStreamOptions): EventIterable {
     const definition = this.definitionFor(aggregateType, aggregateId, 'readStream of');
     const events = this.log.readStream({ type: aggregateType, id: aggregateId }, options);
@@ -199,6 +222,9 @@ class RehydraRuntime implements Runtime, ActorHost {
       passivations: m.passivations,
       snapshotsWritten: m.snapshotsWritten,
       snapshotsFailed: m.snapshotsFailed,
+      timersFired: m.timersFired,
+      timersFailed: m.timersFailed,
+      timerLateness: { ...m.timerLateness },
       headPosition: this.log.headPosition(),
       projections: this.projectionMetrics(),
     };
@@ -214,6 +240,14 @@ class RehydraRuntime implements Runtime, ActorHost {
   }
 
   // ActorHost
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  timerArmed(dueAt: number): void {
+    this.scheduler.armed(dueAt);
+  }
 
   accepted(micros: number): void {
     this.metricsRecorder.accepted(micros);
@@ -288,7 +322,19 @@ class RehydraRuntime implements Runtime, ActorHost {
     if (this.drained && this.metricsRecorder.outstanding === 0) this.drained();
   }
 
+  /** Fires a due timer through its aggregate's actor, rehydrating a passivated one. */
+  private fireTimer(timer: DueTimer): Promise<void> {
+    const { stream, id, dueAt } = timer;
+    const definition = this.options.aggregates.get(stream.type);
+    if (!definition) return Promise.reject(new UnknownAggregateError(stream.type, [...this.options.aggregates.keys()]));
+    const now = performance.now();
+    const live = this.registry.use(stream.type, stream.id, now);
+    return live ? live.fire(id, dueAt) : this.withNewActor(definition, stream.id, now, (actor) => actor.fire(id, dueAt));
+  }
+
   private async shutdown(): Promise<void> {
+    // No timer fires once closing: a firing under way settles first; the rest fire at the next start.
+    await this.scheduler.stop();
     if (this.metricsRecorder.outstanding > 0) {
       await new Promise<void>((resolve) => (this.drained = resolve));
     }

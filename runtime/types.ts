@@ -99,6 +99,19 @@ export interface LatencySummary {
 }
 
 /** What `metrics()` returns. */
+/** Options of `runtime.timers()`. */
+export interface TimersOptions {
+  /** Only timers due before this time (a Date or ms since the epoch). */
+  readonly before?: Date | number;
+}
+
+/** A pending durable timer: the aggregate it belongs to and when it is due (ms since the epoch). */
+export interface PendingTimerInfo {
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  readonly dueAt: number;
+}
+
 export interface RuntimeMetrics {
   readonly liveActors: number;
   /** Commands queued in mailboxes or waiting for durability, over all actors. */
@@ -116,6 +129,12 @@ export interface RuntimeMetrics {
   readonly snapshotsWritten: number;
   /** Snapshot writes that failed (a state that cannot be encoded, a failed commit); commands are not affected. */
   readonly snapshotsFailed: number;
+  /** Durable timers fired (their delayed event appended, or spent on a state that no longer took it). */
+  readonly timersFired: number;
+  /** Timer firings that failed and wait to be retried (the aggregate could not be rehydrated, its mailbox was full). */
+  readonly timersFailed: number;
+  /** How late timers fired past their deadline (ms): the largest and the latest. */
+  readonly timerLateness: { readonly maxMs: number; readonly lastMs: number };
   readonly headPosition: number;
   /** Per projection: position and lag behind the head. */
   readonly projections: Readonly<Record<string, { readonly position: number; readonly lag: number }>>;
@@ -140,6 +159,11 @@ export interface Runtime {
   explain(aggregateType: string, aggregateId: string, command: Command): Promise<Explanation>;
   /** The aggregate's state: current, or as of a version or time. */
   state(aggregateType: string, aggregateId: string, options?: StateOptions): Promise<AggregateState>;
+  /**
+   * Pending durable timers (delayed transitions, `after`), earliest deadline first: all of them,
+   * or those due before `options.before` (a Date or ms since the epoch).
+   */
+  timers(options?: TimersOptions): PendingTimerInfo[];
   /** One aggregate's durable events in version order (upcast); options checked at the call. */
   readStream(aggregateType: string, aggregateId: string, options?: ReadStreamOptions): EventIterable;
   /** All durable events in global order (upcast). */

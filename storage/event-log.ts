@@ -57,6 +57,30 @@ export interface StreamAppend {
   readonly events: readonly NewEvent[];
   /** Recorded in the ledger so a repeated command returns this result. */
   readonly commandId?: string;
+  /** Timers this append arms and clears (durable timers), written in the same commit as its events. */
+  readonly timers?: TimerChanges;
+}
+
+/** A pending timer of one stream: the delayed event's id (XState's `xstate.after.…`) and when it is due (ms since the epoch). */
+export interface PendingTimer {
+  readonly id: string;
+  readonly dueAt: number;
+}
+
+/** A pending timer in the deadline index. */
+export interface DueTimer extends PendingTimer {
+  readonly stream: StreamRef;
+}
+
+/**
+ * How an append changes its stream's timers: `set` arms (or re-arms, naming the deadline it
+ * replaces in `previous`), `clear` removes a pending timer; an id appears at most once.
+ */
+export interface TimerChanges {
+  readonly set: ReadonlyArray<PendingTimer & { readonly previous?: number }>;
+  readonly clear: readonly PendingTimer[];
+  /** Deadline-index rows no pending timer matches any more (found by a firing): removed from the index only. */
+  readonly unindex?: readonly PendingTimer[];
 }
 
 /** What an append (or a de-duplicated command) produced. */
@@ -142,6 +166,14 @@ export interface CommandLedger {
   commandResult(stream: StreamRef, commandId: string): StagedAppend | undefined;
 }
 
+/** Durable timers: each stream's pending ones, and all of them in deadline order. */
+export interface TimerStore {
+  /** The stream's pending timers, as committed. */
+  pendingTimers(stream: StreamRef): PendingTimer[];
+  /** Pending timers due before `before` (ms since the epoch), earliest first, at most `limit`. */
+  dueTimers(before: number, limit?: number): DueTimer[];
+}
+
 /** Snapshots, one (the latest) per stream. */
 export interface SnapshotStore {
   latestSnapshot(stream: StreamRef): StoredSnapshot | undefined;
@@ -177,7 +209,7 @@ export interface LogReader {
 }
 
 /** The durable event log of one data directory: every seam, plus its lifecycle. */
-export interface EventLog extends AppendLog, CommandLedger, SnapshotStore, StreamReader, LogReader {
+export interface EventLog extends AppendLog, CommandLedger, SnapshotStore, TimerStore, StreamReader, LogReader {
   readonly path: string;
   readonly readOnly: boolean;
   /** Group-commit counters: commits, events committed, the largest batch (events). */

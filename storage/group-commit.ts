@@ -46,6 +46,8 @@ export interface Batch {
   put(db: Database, key: Key, value: unknown): void;
   /** `put` of a key no earlier commit wrote (an event's position, a ledger entry). */
   putNew(db: Database, key: Key, value: unknown): void;
+  /** Removes `key` from `db` in this batch, after every put of the block (so a block that fails part-way removes nothing). */
+  remove(db: Database, key: Key): void;
   /** Runs once the batch is committed and visible to readers, before `done` resolves. */
   afterCommit(callback: () => void): void;
 }
@@ -80,6 +82,7 @@ export function appendFailed(stream: string, error: unknown, result?: { readonly
 
 type OpenBatch = Batch & {
   readonly puts: Put[];
+  readonly removals: Array<{ readonly db: Database; readonly key: Key }>;
   readonly callbacks: Array<() => void>;
   readonly settle: (error?: unknown) => void;
   /** Set once the block's fate is known: `{}` for durable, `{ error }` for failed. */
@@ -134,11 +137,13 @@ export class GroupCommit {
     // listeners from surfacing as an unhandled rejection.
     done.catch(() => undefined);
     const puts: Put[] = [];
+    const removals: OpenBatch['removals'] = [];
     const callbacks: Array<() => void> = [];
     const batch: OpenBatch = {
-      done, head: this.issuedHead, puts, callbacks, settle, outcome: undefined,
+      done, head: this.issuedHead, puts, removals, callbacks, settle, outcome: undefined,
       put: (db, key, value) => void puts.push({ db, key, value: encodeFor(db, value), fresh: false }),
       putNew: (db, key, value) => void puts.push({ db, key, value: encodeFor(db, value), fresh: true }),
+      remove: (db, key) => void removals.push({ db, key }),
       afterCommit: (callback) => void callbacks.push(callback),
     };
     this.current = batch;
@@ -230,7 +235,7 @@ export class GroupCommit {
     );
   }
 
-  /** The block's puts, then the guard. A put that throws removes the fresh keys put before it, so no append lands in part. */
+  /** The block's puts, its removals, then the guard. A put that throws removes the fresh keys put before it, so no append lands in part. */
   private writeBlock(batch: OpenBatch): { readonly error: unknown } | undefined {
     let done = 0;
     try {
@@ -239,6 +244,7 @@ export class GroupCommit {
         void db.put(key, value);
         done++;
       }
+      for (const { db, key } of batch.removals) void db.remove(key);
       void this.meta.put(GUARD_KEY, GUARD_KEY, batch.head);
       return undefined;
     } catch (error) {

@@ -11,13 +11,14 @@ import {
 } from './errors.js';
 import { CURRENT_FORMAT, HEADER_BYTES, createEventCodec, type EventFormat, readIdHash, readPrev, type EventCodec, type EventRecord } from './codec.js';
 import type {
-  AppendResult, CommitStats, EventLog, PartitionScan, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
+  AppendResult, CommitStats, DueTimer, EventLog, PendingTimer, PartitionScan, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
   StreamAppend, StreamHead, StreamRef,
 } from './event-log.js';
 import { GroupCommit, appendFailed, type Batch, type Durability } from './group-commit.js';
 import { HeadsIndex } from './heads-index.js';
 import { LIMITS, checkKeyPart, checkStreamRef, streamName } from './keys.js';
 import { LedgerIndex, resolveRetention } from './ledger-index.js';
+import { TimerIndex } from './timer-index.js';
 import { checkReadAllOptions, checkReadStreamOptions } from './read-options.js';
 import { claimWriter, refuseSecondWriterHere, type WriterLock } from './writer-lock.js';
 
@@ -134,6 +135,7 @@ export class LmdbEventLog implements EventLog {
   private readonly commit: GroupCommit | undefined;
   private headsIndex: HeadsIndex | undefined;
   private ledgerIndex: LedgerIndex | undefined;
+  private readonly timers: TimerIndex;
   private readonly listeners = new Set<(head: number) => void>();
   private nextPosition: number;
   private durableHead: number;
@@ -179,6 +181,10 @@ export class LmdbEventLog implements EventLog {
     this.snapshots = this.env.openDB('snapshots', {});
     this.ledgerTable = this.env.openDB<Buffer, Buffer>('ledger', { encoding: 'binary', keyEncoding: 'binary' });
     this.ledgerJournal = this.env.openDB<Buffer, number>('ledger-journal', { encoding: 'binary' });
+    this.timers = new TimerIndex(
+      this.env.openDB<Buffer, Buffer>('timers', { encoding: 'binary', keyEncoding: 'binary' }),
+      this.env.openDB<Buffer, Buffer>('timers-due', { encoding: 'binary', keyEncoding: 'binary' }),
+    );
     this.meta = this.env.openDB('meta', { useVersions: true });
     // A read-only open does not create databases: lmdb-js returns undefined for a missing one.
     if (readOnly && [this.log, this.headsTable, this.snapshots, this.ledgerTable, this.meta].some((db) => (db as Database | undefined) === undefined)) {
@@ -236,7 +242,7 @@ export class LmdbEventLog implements EventLog {
 
   stage(append: StreamAppend): StagedAppend {
     const commit = this.writer();
-    const { stream, events, commandId } = append;
+    const { stream, events, commandId, timers } = append;
     // A recovery that could not write (a full disk) is tried again by the next append.
     if (this.broken !== undefined && commit.pending === 0) this.recover();
     if (this.broken !== undefined) throw new PersistenceError(streamName(stream), this.broken);
@@ -272,7 +278,7 @@ export class LmdbEventLog implements EventLog {
       prev = position;
     }
 
-    if (stored.length === 0 && commandId === undefined) {
+    if (stored.length === 0 && commandId === undefined && timers === undefined) {
       return settledAppend({ version, position: this.nextPosition, events: stored });
     }
     const batch = commit.batch();
@@ -291,6 +297,7 @@ export class LmdbEventLog implements EventLog {
     }
     const result: AppendResult = { version, position: this.nextPosition, events: stored };
     const staged = new Staged(result, batch.done, stream);
+    if (timers !== undefined) this.timers.stage(batch, stream, timers);
     const ledger = this.ledgerIndex!;
     if (commandId !== undefined) {
       ledger.record(stream, commandId, { version, position: result.position, count: stored.length, time: this.clock() }, staged, batch);
@@ -444,6 +451,16 @@ export class LmdbEventLog implements EventLog {
     const events: StoredEvent[] = [];
     for (let i = count - 1; i >= 0; i--) events.push(this.decodeInStream(position - i, stream, version - i));
     return settledAppend({ version, position, events });
+  }
+
+  pendingTimers(stream: StreamRef): PendingTimer[] {
+    if (this.closed) throw new RuntimeClosedError(`reading the timers of ${this.path}`);
+    return this.timers.pendingOf(stream);
+  }
+
+  dueTimers(before: number, limit?: number): DueTimer[] {
+    if (this.closed) throw new RuntimeClosedError(`reading the timers of ${this.path}`);
+    return this.timers.dueBefore(before, limit);
   }
 
   stats(): CommitStats {

@@ -513,11 +513,15 @@ describe('defineAggregate', () => {
   const refused = (machine: Parameters<typeof defineAggregate>[0]['machine']) =>
     thrownBy(() => defineAggregate({ type: 'timer', machine, commands }));
 
-  it('refuses delayed transitions (after), also in nested states', () => {
-    expectError(refused(createMachine({ initial: 'a', states: { a: { after: { 1000: 'b' } }, b: {} } })), NonDeterministicMachineError,
-      'ERR_NON_DETERMINISTIC', 'aggregate "timer"', 'state "a" has delayed transitions (after)', 'event-sourced machines must be replayable');
-    expectError(refused(createMachine({ initial: 'a', states: { a: { initial: 'x', states: { x: { after: { 5: 'y' } }, y: {} } } } })),
-      NonDeterministicMachineError, 'ERR_NON_DETERMINISTIC', 'state "a.x" has delayed transitions');
+  it('accepts delayed transitions (after) and named delays: the runtime keeps them as durable timers', () => {
+    expect(() => defineAggregate({ type: 'timer', machine: createMachine({ initial: 'a', states: { a: { after: { 1000: 'b' } }, b: {} } }), commands })).not.toThrow();
+    const named = setup({ delays: { soon: () => 5 } }).createMachine({ initial: 'a', states: { a: { initial: 'x', states: { x: { after: { soon: 'y' } }, y: {} } } } });
+    expect(() => defineAggregate({ type: 'timer', machine: named, commands })).not.toThrow();
+  });
+
+  it('refuses a delayed raise of its own, pointing at after', () => {
+    expectError(refused(createMachine({ initial: 'a', states: { a: { entry: raise({ type: 'LATER' }, { delay: 10 }) } } })), NonDeterministicMachineError,
+      'ERR_NON_DETERMINISTIC', 'aggregate "timer"', 'delayed action', 'use a delayed transition (after)');
   });
 
   it('refuses invoked actors', () => {
@@ -558,11 +562,9 @@ describe('defineAggregate', () => {
     })), NonDeterministicMachineError, 'ERR_NON_DETERMINISTIC', 'delayed action');
   });
 
-  it('refuses setup({ actors }), setup({ delays }) and delayed actions', () => {
+  it('refuses setup({ actors }) and delayed actions', () => {
     expectError(refused(setup({ actors: { fetcher: fromPromise(async () => 1) } }).createMachine({ initial: 'a', states: { a: {} } })),
       NonDeterministicMachineError, 'ERR_NON_DETERMINISTIC', 'its setup() declares actors');
-    expectError(refused(setup({ delays: { soon: 10 } }).createMachine({ initial: 'a', states: { a: {} } })), NonDeterministicMachineError,
-      'ERR_NON_DETERMINISTIC', 'its setup() declares delays');
     expectError(refused(createMachine({ initial: 'a', states: { a: { on: { GO: { actions: raise({ type: 'LATER' }, { delay: 10 }) } } } } })),
       NonDeterministicMachineError, 'ERR_NON_DETERMINISTIC', 'schedules a delayed action');
   });

@@ -1,0 +1,81 @@
+// Durable timers on disk: one B-tree of each stream's pending timers ((type, id, timer id) →
+// deadline), for an aggregate to load its own, and one in deadline order ((deadline, type, id,
+// timer id)), which a single scheduler reads from its start: millions of timers cost a key each,
+// never one document per aggregate type. Both change only inside an append's commit, with the
+// events that armed or cleared them, so a crash can never keep one without the other.
+import type { Database } from 'lmdb';
+import type { DueTimer, PendingTimer, StreamRef, TimerChanges } from './event-log.js';
+import type { Batch } from './group-commit.js';
+import { ledgerKey, parseLedgerKey } from './ledger-keys.js';
+import { CorruptDataError } from './errors.js';
+
+/** A deadline as 8 bytes that sort as the number does (deadlines are non-negative ms since the epoch). */
+function deadlineBytes(dueAt: number): Buffer {
+  const bytes = Buffer.allocUnsafe(8);
+  bytes.writeDoubleBE(dueAt, 0);
+  return bytes;
+}
+
+/** (type, id, timer id) names one timer and no other: the ledger's escaped triple key. */
+function timerKey(stream: StreamRef, id: string): Buffer {
+  return ledgerKey(stream, id);
+}
+
+function dueKey(dueAt: number, stream: StreamRef, id: string): Buffer {
+  return Buffer.concat([deadlineBytes(dueAt), timerKey(stream, id)]);
+}
+
+const NOTHING = Buffer.alloc(0);
+
+/** The two timer databases of one events environment (absent in a reader of an older directory). */
+export class TimerIndex {
+  constructor(
+    private readonly pending: Database<Buffer, Buffer> | undefined,
+    private readonly due: Database<Buffer, Buffer> | undefined,
+  ) {}
+
+  /** Writes `changes` of `stream` into `batch`: the same commit as the append that made them. */
+  stage(batch: Batch, stream: StreamRef, changes: TimerChanges): void {
+    const pending = this.pending!;
+    const due = this.due!;
+    for (const { id, dueAt, previous } of changes.set) {
+      if (previous === undefined) batch.putNew(pending, timerKey(stream, id), deadlineBytes(dueAt));
+      else batch.put(pending, timerKey(stream, id), deadlineBytes(dueAt));
+      batch.putNew(due, dueKey(dueAt, stream, id), NOTHING);
+      if (previous !== undefined && previous !== dueAt) batch.remove(due, dueKey(previous, stream, id));
+    }
+    for (const { id, dueAt } of changes.clear) {
+      batch.remove(pending, timerKey(stream, id));
+      batch.remove(due, dueKey(dueAt, stream, id));
+    }
+    for (const { id, dueAt } of changes.unindex ?? []) batch.remove(due, dueKey(dueAt, stream, id));
+  }
+
+  /** The stream's pending timers, as committed. */
+  pendingOf(stream: StreamRef): PendingTimer[] {
+    if (!this.pending) return [];
+    // Every key of the stream starts with its (type, id) part: the triple key of an empty timer id.
+    const prefix = timerKey(stream, '');
+    const timers: PendingTimer[] = [];
+    for (const { key, value } of this.pending.getRange({ start: prefix, snapshot: false })) {
+      if (key.length < prefix.length || key.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0) break;
+      const named = parseLedgerKey(key);
+      if (!named || value.length !== 8) throw new CorruptDataError(`a timer of ${stream.type}/${stream.id}`, new Error(`expected an 8-byte deadline, got ${value.length} bytes`));
+      timers.push({ id: named.commandId, dueAt: value.readDoubleBE(0) });
+    }
+    return timers;
+  }
+
+  /** Pending timers due before `before`, earliest first, at most `limit`. */
+  dueBefore(before: number, limit = Number.POSITIVE_INFINITY): DueTimer[] {
+    if (!this.due) return [];
+    const timers: DueTimer[] = [];
+    const end = before === Number.POSITIVE_INFINITY ? undefined : deadlineBytes(before);
+    for (const key of this.due.getKeys({ end, limit: Number.isFinite(limit) ? limit : undefined, snapshot: false })) {
+      const named = key.length > 8 ? parseLedgerKey(key.subarray(8)) : undefined;
+      if (!named) throw new CorruptDataError('a key of the timer index', new Error(`got ${key.length} bytes that name no timer`));
+      timers.push({ stream: named.stream, id: named.commandId, dueAt: key.readDoubleBE(0) });
+    }
+    return timers;
+  }
+}
