@@ -15,7 +15,8 @@ export type Invocation =
       readonly version?: number; readonly module?: string;
     }
   | { readonly command: 'log'; readonly path: string; readonly json: boolean; readonly from?: number; readonly limit?: number }
-  | { readonly command: 'projections'; readonly path: string; readonly json: boolean };
+  | { readonly command: 'projections'; readonly path: string; readonly json: boolean }
+  | { readonly command: 'timers'; readonly path: string; readonly json: boolean; readonly before?: number; readonly limit?: number };
 
 /** A parsed, validated `rehydra check` command line. */
 export interface CheckInvocation {
@@ -37,6 +38,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   version: { type: 'string' },
   module: { type: 'string' },
+  before: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -65,11 +67,12 @@ const ALLOWED: Readonly<Record<string, readonly OptionName[]>> = {
   state: ['version', 'module'],
   log: ['from', 'limit'],
   projections: [],
+  timers: ['before', 'limit'],
 };
 
 /** Positional arguments after `<command>`. */
 const POSITIONALS: Readonly<Record<string, readonly string[]>> = {
-  streams: [], events: ['type', 'id'], state: ['type', 'id'], log: [], projections: [],
+  streams: [], events: ['type', 'id'], state: ['type', 'id'], log: [], projections: [], timers: [],
 };
 
 /** Parses `argv` (without node and the script); throws UsageError on a bad command line. */
@@ -100,6 +103,8 @@ export function parseInvocation(argv: readonly string[]): Invocation | CheckInvo
       return { command, path, json, type, id, ...optionalInt('version', values.version, 0), ...(values.module !== undefined && { module: values.module }) };
     case 'log':
       return { command, path, json, ...optionalInt('from', values.from, 1), ...optionalInt('limit', values.limit, 0) };
+    case 'timers':
+      return { command, path, json, ...optionalTime('before', values.before), ...optionalInt('limit', values.limit, 1) };
     default:
       return { command: 'projections', path, json };
   }
@@ -138,6 +143,14 @@ function streamRefOf(raw: string): StreamRef {
 }
 
 /** `{ [name]: n }` for a given integer option at least `min`, `{}` when absent. */
+/** A time option: an ISO 8601 date-time or epoch milliseconds. */
+function optionalTime<N extends string>(name: N, raw: string | undefined): { [K in N]?: number } {
+  if (raw === undefined) return {};
+  const value = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (!Number.isFinite(value)) throw new UsageError(`--${name} must be an ISO 8601 date-time or epoch milliseconds (got ${JSON.stringify(raw)})`);
+  return { [name]: value } as { [K in N]?: number };
+}
+
 function optionalInt<N extends string>(name: N, raw: string | undefined, min: number): { [K in N]?: number } {
   if (raw === undefined) return {};
   const value = Number(raw);

@@ -26,6 +26,12 @@ export function formatText(report: Report): string {
       ]);
       return `log head ${report.head}\n${table(['PROJECTION', 'GENERATION', 'PARTITION', 'CHECKPOINT', 'LAG'], rows)}`;
     }
+    case 'timers':
+      if (report.timers.length === 0) return 'no pending timers';
+      return table(
+        ['DUE', 'STREAM', 'TIMER', 'OVERDUE'],
+        report.timers.map((t) => [t.due, `${t.type}/${t.id}`, t.timer, t.overdue ? `yes (now ${report.now})` : 'no']),
+      );
   }
 }
 

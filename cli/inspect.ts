@@ -31,7 +31,19 @@ export type Report =
   | { readonly command: 'streams'; readonly streams: { type: string; id: string; version: number; position: number }[] }
   | { readonly command: 'events' | 'log'; readonly events: InspectedEvent[] }
   | { readonly command: 'state'; readonly type: string; readonly id: string; readonly state: InspectedState }
-  | { readonly command: 'projections'; readonly head: number; readonly projections: InspectedProjection[] };
+  | { readonly command: 'projections'; readonly head: number; readonly projections: InspectedProjection[] }
+  | { readonly command: 'timers'; readonly now: string; readonly timers: InspectedTimer[] };
+
+/** A pending durable timer as printed: its stream, the delayed event it fires, and when. */
+export interface InspectedTimer {
+  readonly type: string;
+  readonly id: string;
+  readonly timer: string;
+  readonly dueAt: number;
+  readonly due: string;
+  /** Past due when inspected: it fires as soon as a runtime serves the directory. */
+  readonly overdue: boolean;
+}
 
 /** A projection's checkpoint and lag behind the log's head, overall and per partition. */
 export interface InspectedProjection {
@@ -61,10 +73,20 @@ export async function inspect(invocation: Exclude<Invocation, { command: 'help' 
         return { command: 'state', type: invocation.type, id: invocation.id, state: await stateOf(log, invocation) };
       case 'projections':
         return { command: 'projections', ...(await projections(log, path)) };
+      case 'timers':
+        return timers(log, invocation.before, invocation.limit);
     }
   } finally {
     await log.close();
   }
+}
+
+function timers(log: EventLog, before = Number.POSITIVE_INFINITY, limit?: number): Report {
+  const now = Date.now();
+  const pending = log.dueTimers(before, limit).map(({ stream, id, dueAt }): InspectedTimer => ({
+    type: stream.type, id: stream.id, timer: id, dueAt, due: new Date(dueAt).toISOString(), overdue: dueAt <= now,
+  }));
+  return { command: 'timers', now: new Date(now).toISOString(), timers: pending };
 }
 
 function withTime(event: StoredEvent): InspectedEvent {

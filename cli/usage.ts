@@ -18,6 +18,8 @@ inspect commands:
   log [--from P] [--limit N]            the global log from position P
   projections                           checkpoint and lag per projection and partition
                                         (partition errors live in the running runtime only)
+  timers [--before T] [--limit N]       pending durable timers, earliest first: stream,
+                                        delayed event, deadline; T is ISO 8601 or epoch ms
 
 check replays every stored stream through the current machines and upcasters and
 reports the streams that would fail, the snapshots the machines invalidate, snapshots

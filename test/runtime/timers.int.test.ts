@@ -4,6 +4,7 @@
 // cancelled by leaving the state, fired at start when it came due while no runtime ran, fired for
 // a passivated aggregate and one rehydrated from a snapshot, and replayed to the same state.
 import { afterEach, describe, expect, it } from 'vitest';
+import { assign, setup } from 'xstate';
 import { createRuntime } from '../../runtime/index.js';
 import { createTestRuntime, type TestRuntime } from '../../testing/index.js';
 import { defineAggregate } from '../../actors/define-aggregate.js';
@@ -111,6 +112,42 @@ describe('durable timers', () => {
     await t.advanceTime(PAYMENT_WINDOW_MS);
     expect((await t.runtime.state('order', 'o-6')).value).toBe('expired');
     expect(storedTypes(t, 'o-6').map(([type]) => type)).toEqual(['OrderPlaced', REMINDER, EXPIRY]);
+  });
+
+  it("arms the initial state's timer with a new stream's first events; a guard that says no spends it without an event", async () => {
+    // `held` is initial: its timer starts with the stream. It releases only a hold reserved twice.
+    const holdMachine = setup({
+      types: { context: {} as { holds: number }, events: {} as { type: 'Reserved' } },
+      guards: { reservedTwice: ({ context }) => context.holds > 1 },
+    }).createMachine({
+      id: 'hold',
+      initial: 'held',
+      context: { holds: 0 },
+      states: {
+        held: {
+          after: { 1_000: { guard: 'reservedTwice', target: 'released' } },
+          on: { Reserved: { actions: assign({ holds: ({ context }) => context.holds + 1 }) } },
+        },
+        released: {},
+      },
+    });
+    const hold = defineAggregate({ type: 'hold', machine: holdMachine, commands: { reserve: () => ({ type: 'Reserved' as const }) } });
+    const t = await manual({ aggregates: [hold] });
+    const t0 = t.now();
+    await t.runtime.send('hold', 'once', { type: 'reserve' });
+    await t.runtime.send('hold', 'twice', { type: 'reserve' });
+    await t.runtime.send('hold', 'twice', { type: 'reserve' });
+    expect(t.runtime.timers()).toEqual([
+      { aggregateType: 'hold', aggregateId: 'once', dueAt: t0 + 1_000 },
+      { aggregateType: 'hold', aggregateId: 'twice', dueAt: t0 + 1_000 },
+    ]);
+    await t.advanceTime(1_000);
+    expect([...t.runtime.readStream('hold', 'once')].map((e) => e.type)).toEqual(['Reserved']);
+    expect([...t.runtime.readStream('hold', 'twice')].map((e) => e.type)).toEqual(['Reserved', 'Reserved', 'xstate.after.1000.hold.held']);
+    expect([(await t.runtime.state('hold', 'once')).value, (await t.runtime.state('hold', 'twice')).value]).toEqual(['held', 'released']);
+    // Spent either way: nothing is left to fire, as in XState.
+    expect(t.runtime.timers()).toEqual([]);
+    expect(t.runtime.metrics().timersFired).toBe(2);
   });
 
   it('fires on the system clock without a test driving it', async () => {
