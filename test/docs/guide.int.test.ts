@@ -32,6 +32,11 @@ test('the typing section: refusals explained, state typed, JSON validated by the
   expect(stdout.trim().split('\n')).toEqual(['refused by paysInFull', 'paid 30', "[ 'carrier' ]", 'placed for 30, paid 30, shipped by post']);
 });
 
+test('the timers section: a 30-minute after fires on advanceTime, a paid order\'s timer was cancelled', async () => {
+  const { stdout } = await run(process.execPath, [built('timers')], { cwd: tempDir() });
+  expect(stdout.trim().split('\n')).toEqual(["[ 'o-1 due in 30 min' ]", 'expired paid', 'xstate.after.1800000.order.placed true']);
+});
+
 test('the testing section: every spec holds, and a restarted test runtime keeps what was acknowledged', async () => {
   const { stdout } = await run(process.execPath, [built('testing')], { cwd: tempDir() });
   expect(stdout.trim().split('\n')).toEqual(["{ value: 'open', context: { balance: 10 }, version: 1 }", 'specs held']);
