@@ -40,9 +40,10 @@ export function formatMetricsText(metrics: RuntimeMetrics): string {
   counter('rehydra_passivations_total', 'Idle actors passivated.', metrics.passivations);
   counter('rehydra_snapshots_written_total', 'Aggregate snapshots written.', metrics.snapshotsWritten);
   counter('rehydra_snapshots_failed_total', 'Aggregate snapshot writes that failed (commands unaffected).', metrics.snapshotsFailed);
+  counter('rehydra_timers_armed_total', 'Durable timers armed.', metrics.timersArmed);
   counter('rehydra_timers_fired_total', 'Durable timers fired.', metrics.timersFired);
+  counter('rehydra_timers_overdue_total', 'Timers fired whose deadline passed before the runtime started.', metrics.timersOverdue);
   counter('rehydra_timers_failed_total', 'Timer firings that failed (retried).', metrics.timersFailed);
-  gauge('rehydra_timer_lateness_max_seconds', 'Largest delay of a timer firing past its deadline.', metrics.timerLateness.maxMs / 1000);
   gauge('rehydra_live_actors', 'Actors in memory.', metrics.liveActors);
   gauge('rehydra_queued_commands', 'Commands queued or waiting for durability, over all actors.', metrics.queuedCommands);
   gauge('rehydra_max_mailbox_depth', 'Deepest mailbox of a live actor.', metrics.maxMailboxDepth);
@@ -54,6 +55,11 @@ export function formatMetricsText(metrics: RuntimeMetrics): string {
     ['{quantile="0.5"}', metrics.latency.p50Ms / 1000],
     ['{quantile="0.99"}', metrics.latency.p99Ms / 1000],
     ['_count', metrics.latency.count],
+  ]);
+  family(lines, 'rehydra_timer_lateness_seconds', 'summary', 'How late durable timers fired past their deadline, until durable.', [
+    ['{quantile="0.5"}', metrics.timerLateness.p50Ms / 1000],
+    ['{quantile="0.99"}', metrics.timerLateness.p99Ms / 1000],
+    ['_count', metrics.timerLateness.count],
   ]);
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,5 @@
-// Counters and the command-latency histogram. Recording is on the hot path, so it is a few
-// integer increments and one HDR histogram record (hdr-histogram-js, pure JS build).
+// Counters, the command-latency and the timer-lateness histograms. Recording is on the hot path,
+// so it is a few integer increments and one HDR histogram record (hdr-histogram-js, pure JS build).
 import { build, type Histogram } from 'hdr-histogram-js';
 import type { LatencySummary } from './types.js';
 
@@ -12,15 +12,14 @@ export class MetricsRecorder {
   passivations = 0;
   snapshotsWritten = 0;
   snapshotsFailed = 0;
-  timersFired = 0;
+  timersArmed = 0;
   timersFailed = 0;
-  timerLateness = { maxMs: 0, lastMs: 0 };
-  private readonly latency: Histogram = build({
-    useWebAssembly: false,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 2,
-  });
+  /** Fired timers whose deadline had passed before this runtime started. */
+  timersOverdue = 0;
+  /** Command latency, µs. */
+  private readonly latency = microsHistogram();
+  /** How late timers fired past their deadline, µs. */
+  private readonly lateness = microsHistogram();
 
   /** Commands submitted but not yet acknowledged or rejected. */
   get outstanding(): number {
@@ -32,13 +31,30 @@ export class MetricsRecorder {
     this.latency.recordValue(Math.max(1, Math.round(micros)));
   }
 
-  latencySummary(): LatencySummary {
-    const h = this.latency;
-    return {
-      count: h.totalCount,
-      p50Ms: h.getValueAtPercentile(50) / 1000,
-      p99Ms: h.getValueAtPercentile(99) / 1000,
-      maxMs: h.maxValue / 1000,
-    };
+  /** A timer fired `latenessMs` past its deadline; `overdue` if that deadline passed before this runtime started. */
+  timerFired(latenessMs: number, overdue: boolean): void {
+    if (overdue) this.timersOverdue++;
+    this.lateness.recordValue(Math.max(1, Math.round(latenessMs * 1000)));
   }
+
+  get timersFired(): number {
+    return this.lateness.totalCount;
+  }
+
+  latencySummary(): LatencySummary {
+    return summaryOf(this.latency);
+  }
+
+  latenessSummary(): LatencySummary {
+    return summaryOf(this.lateness);
+  }
+}
+
+/** 1 µs to an hour, 2 significant digits. */
+function microsHistogram(): Histogram {
+  return build({ useWebAssembly: false, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2 });
+}
+
+function summaryOf(h: Histogram): LatencySummary {
+  return { count: h.totalCount, p50Ms: h.getValueAtPercentile(50) / 1000, p99Ms: h.getValueAtPercentile(99) / 1000, maxMs: h.maxValue / 1000 };
 }

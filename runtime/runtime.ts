@@ -92,11 +92,9 @@ class RehydraRuntime implements Runtime, ActorHost {
       this.sweeper.unref();
     }
     const m = this.metricsRecorder;
+    const startedAt = clock.now();
     this.scheduler = new TimerScheduler(log, clock, (timer) => this.fireTimer(timer), {
-      fired: (latenessMs) => {
-        m.timersFired++;
-        m.timerLateness = { maxMs: Math.max(m.timerLateness.maxMs, latenessMs), lastMs: latenessMs };
-      },
+      fired: (timer, latenessMs) => m.timerFired(latenessMs, timer.dueAt < startedAt),
       failed: () => void m.timersFailed++,
     });
     // Timers that came due while no runtime was running fire now.
@@ -222,9 +220,11 @@ class RehydraRuntime implements Runtime, ActorHost {
       passivations: m.passivations,
       snapshotsWritten: m.snapshotsWritten,
       snapshotsFailed: m.snapshotsFailed,
+      timersArmed: m.timersArmed,
       timersFired: m.timersFired,
+      timersOverdue: m.timersOverdue,
       timersFailed: m.timersFailed,
-      timerLateness: { ...m.timerLateness },
+      timerLateness: m.latenessSummary(),
       headPosition: this.log.headPosition(),
       projections: this.projectionMetrics(),
     };
@@ -246,6 +246,7 @@ class RehydraRuntime implements Runtime, ActorHost {
   }
 
   timerArmed(dueAt: number): void {
+    this.metricsRecorder.timersArmed++;
     this.scheduler.armed(dueAt);
   }
 

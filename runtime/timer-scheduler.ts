@@ -4,6 +4,7 @@
 // fire at start. A firing that fails (the aggregate cannot be rehydrated, its mailbox is full)
 // is retried after a pause instead of spinning.
 import type { DueTimer, TimerStore } from '../storage/event-log.js';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { RuntimeClock } from './clock.js';
 
 /** Timers fired concurrently per pass: enough to fill group commits, few enough to bound memory. */
@@ -13,7 +14,8 @@ const RETRY_MS = 1_000;
 
 /** What the scheduler counts. */
 export interface TimerCounters {
-  fired(latenessMs: number): void;
+  /** `timer` fired `latenessMs` after its deadline (its event durable, or the timer spent). */
+  fired(timer: DueTimer, latenessMs: number): void;
   failed(error: unknown): void;
 }
 
@@ -85,6 +87,8 @@ export class TimerScheduler {
       const due = this.store.dueTimers(now + 1, BATCH + this.retryAt.size).filter((timer) => (this.retryAt.get(keyOf(timer)) ?? 0) <= now);
       if (due.length === 0) return;
       await Promise.all(due.slice(0, BATCH).map((timer) => this.fireOne(timer, now)));
+      // Between batches, I/O and commands get their turn: a million overdue timers must not starve them.
+      await yieldToLoop();
     }
   }
 
@@ -93,7 +97,8 @@ export class TimerScheduler {
     try {
       await this.fire(timer);
       this.retryAt.delete(key);
-      this.counters.fired(Math.max(0, now - timer.dueAt));
+      // Late until durable: the clock after the commit, not when the pass began.
+      this.counters.fired(timer, Math.max(0, this.clock.now() - timer.dueAt));
     } catch (error) {
       this.retryAt.set(key, now + RETRY_MS);
       this.counters.failed(error);

@@ -129,12 +129,16 @@ export interface RuntimeMetrics {
   readonly snapshotsWritten: number;
   /** Snapshot writes that failed (a state that cannot be encoded, a failed commit); commands are not affected. */
   readonly snapshotsFailed: number;
+  /** Durable timers armed by this runtime's commits. */
+  readonly timersArmed: number;
   /** Durable timers fired (their delayed event appended, or spent on a state that no longer took it). */
   readonly timersFired: number;
+  /** Fired timers whose deadline had passed before this runtime started (due while no runtime ran). */
+  readonly timersOverdue: number;
   /** Timer firings that failed and wait to be retried (the aggregate could not be rehydrated, its mailbox was full). */
   readonly timersFailed: number;
-  /** How late timers fired past their deadline (ms): the largest and the latest. */
-  readonly timerLateness: { readonly maxMs: number; readonly lastMs: number };
+  /** How late timers fired past their deadline, until their event was durable. */
+  readonly timerLateness: LatencySummary;
   readonly headPosition: number;
   /** Per projection: position and lag behind the head. */
   readonly projections: Readonly<Record<string, { readonly position: number; readonly lag: number }>>;

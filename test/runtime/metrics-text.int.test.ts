@@ -46,9 +46,10 @@ function expectedSamples(m: RuntimeMetrics): Map<string, number> {
     ['rehydra_passivations_total', m.passivations],
     ['rehydra_snapshots_written_total', m.snapshotsWritten],
     ['rehydra_snapshots_failed_total', m.snapshotsFailed],
+    ['rehydra_timers_armed_total', m.timersArmed],
     ['rehydra_timers_fired_total', m.timersFired],
+    ['rehydra_timers_overdue_total', m.timersOverdue],
     ['rehydra_timers_failed_total', m.timersFailed],
-    ['rehydra_timer_lateness_max_seconds', m.timerLateness.maxMs / 1000],
     ['rehydra_live_actors', m.liveActors],
     ['rehydra_queued_commands', m.queuedCommands],
     ['rehydra_max_mailbox_depth', m.maxMailboxDepth],
@@ -56,6 +57,9 @@ function expectedSamples(m: RuntimeMetrics): Map<string, number> {
     ['rehydra_command_latency_seconds{quantile="0.5"}', m.latency.p50Ms / 1000],
     ['rehydra_command_latency_seconds{quantile="0.99"}', m.latency.p99Ms / 1000],
     ['rehydra_command_latency_seconds_count', m.latency.count],
+    ['rehydra_timer_lateness_seconds{quantile="0.5"}', m.timerLateness.p50Ms / 1000],
+    ['rehydra_timer_lateness_seconds{quantile="0.99"}', m.timerLateness.p99Ms / 1000],
+    ['rehydra_timer_lateness_seconds_count', m.timerLateness.count],
   ];
   for (const [name, p] of Object.entries(m.projections)) {
     entries.push([`rehydra_projection_position{projection="${escapeLabelValue(name)}"}`, p.position]);
@@ -92,7 +96,7 @@ describe('metricsText', () => {
       liveActors: 0, queuedCommands: 0, maxMailboxDepth: 0, commandsAccepted: 0, commandsRejected: 0, commits: 0,
       eventsCommitted: 0, meanBatchSize: 0, maxBatchSize: 0, latency: { count: 0, p50Ms: NaN, p99Ms: Infinity, maxMs: 0 },
       rehydrations: 0, passivations: 0, snapshotsWritten: 0, snapshotsFailed: 0, headPosition: 0, projections: {},
-      timersFired: 0, timersFailed: 0, timerLateness: { maxMs: 0, lastMs: 0 },
+      timersArmed: 0, timersFired: 0, timersOverdue: 0, timersFailed: 0, timerLateness: { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
     };
     const text = formatMetricsText(zero);
     expect(text).toContain('rehydra_command_latency_seconds{quantile="0.5"} NaN\n');
