@@ -5,7 +5,7 @@
 // a passivated aggregate and one rehydrated from a snapshot, and replayed to the same state.
 import { afterEach, describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
-import { createRuntime } from '../../runtime/index.js';
+import { createRuntime, RuntimeClosedError } from '../../runtime/index.js';
 import { createTestRuntime, type TestRuntime } from '../../testing/index.js';
 import { defineAggregate } from '../../actors/define-aggregate.js';
 import { order, orderCommands, orderMachine, PAYMENT_WINDOW_MS, REMINDER_MS } from '../../fixtures/order.js';
@@ -168,10 +168,18 @@ describe('durable timers', () => {
     }
   });
 
-  it('advanceTime needs a manual clock', async () => {
-    test = await createTestRuntime({ aggregates: [order] });
-    await expect(test.advanceTime(1)).rejects.toThrow(TypeError);
+  it('refuses what is not a time: advanceTime without a manual clock or with negative ms, timers() with a bad before', async () => {
+    const real = await createTestRuntime({ aggregates: [order] });
+    try {
+      await expect(real.advanceTime(1)).rejects.toThrow('advanceTime() needs createTestRuntime({ manualClock: true })');
+    } finally {
+      await real.dispose();
+    }
     const t = await manual();
     await expect(t.advanceTime(-1)).rejects.toThrow(RangeError);
+    expect(() => t.runtime.timers({ before: 'soon' as never })).toThrow('options.before of timers() must be a Date or epoch milliseconds (got soon)');
+    expect(() => t.runtime.timers(null as never)).toThrow(TypeError);
+    await t.runtime.close();
+    expect(() => t.runtime.timers()).toThrow(RuntimeClosedError);
   });
 });
