@@ -1,14 +1,18 @@
 // Durable timers against the group commit, on a manual clock: a block that fails (each of the four
 // faults, written or not) while it fires timers, clears them (a pay) or arms them (a place) never
 // loses a timer nor fires one twice: a firing that failed stays pending and fires once later, the
-// actor of a failed command reloads its timers from disk.
+// actor of a failed command reloads its timers from disk. And commands pipelined into one block
+// that leave a timed state and enter it again keep its timer.
 import { afterEach, describe, expect, it } from 'vitest';
+import { setup } from 'xstate';
+import { defineAggregate } from '../../actors/define-aggregate.js';
 import { PersistenceError } from '../../storage/errors.js';
 import { openLmdbEventLog, type LogSeams } from '../../storage/lmdb-event-log.js';
 import { resolveOptions } from '../../runtime/options.js';
 import { startRuntime } from '../../runtime/runtime.js';
 import type { Runtime } from '../../runtime/types.js';
 import { ManualClock } from '../../testing/manual-clock.js';
+import { createTestRuntime, type TestRuntime } from '../../testing/index.js';
 import { order, PAYMENT_WINDOW_MS, REMINDER_MS } from '../../fixtures/order.js';
 import { COMMIT_FAULTS, armableFault } from '../fixtures/commit-faults.js';
 import { RuntimeHarness } from '../fixtures/runtime-kit.js';
@@ -19,7 +23,12 @@ const REMINDER = `xstate.after.${REMINDER_MS}.order.placed`;
 const ORDERS = ['o-1', 'o-2', 'o-3'];
 
 const harness = new RuntimeHarness();
-afterEach(() => harness.cleanup());
+let test: TestRuntime | undefined;
+afterEach(async () => {
+  await harness.cleanup();
+  await test?.dispose();
+  test = undefined;
+});
 
 /** A runtime on a manual clock whose log takes `seams`; `restart` reopens the directory without them. */
 async function onManualClock(seams: LogSeams) {
@@ -123,5 +132,33 @@ describe.each(COMMIT_FAULTS)('a group commit around timers fails: $fault', ({ se
     expect(t.runtime.timers().map((timer) => timer.aggregateId)).toEqual(['o-2', 'o-3', 'o-2', 'o-3']);
     await t.clock.advance(MINUTE);
     await expectSettled(t, { 'o-1': ['OrderPlaced', 'OrderPaid'], 'o-2': ['OrderPlaced', EXPIRY], 'o-3': ['OrderPlaced', EXPIRY] });
+  });
+});
+
+/** A light that switches itself off a second after it was switched on. */
+const light = defineAggregate({
+  type: 'light',
+  machine: setup({ types: { events: {} as { type: 'SwitchedOn' } | { type: 'SwitchedOff' } } }).createMachine({
+    id: 'light',
+    initial: 'off',
+    states: { off: { on: { SwitchedOn: 'on' } }, on: { after: { 1000: 'off' }, on: { SwitchedOff: 'off' } } },
+  }),
+  commands: { switchOn: () => ({ type: 'SwitchedOn' as const }), switchOff: () => ({ type: 'SwitchedOff' as const }) },
+});
+
+describe('commands pipelined into one commit', () => {
+  it('leaving a timed state and entering it again keeps its timer, across a restart, and it fires once', async () => {
+    test = await createTestRuntime({ aggregates: [light], manualClock: true });
+    const t0 = test.now();
+    // One tick: the three appends share a block, which clears the timer and arms it again.
+    await Promise.all(['switchOn', 'switchOff', 'switchOn'].map((type) => test!.runtime.send('light', 'l-1', { type })));
+    expect(test.runtime.timers()).toEqual([{ aggregateType: 'light', aggregateId: 'l-1', dueAt: t0 + 1000 }]);
+    await test.restart();
+    await test.advanceTime(1000);
+    expect([...test.runtime.readStream('light', 'l-1')].map((e) => [e.type, e.metadata.timer])).toEqual([
+      ['SwitchedOn', undefined], ['SwitchedOff', undefined], ['SwitchedOn', undefined], ['xstate.after.1000.light.on', true],
+    ]);
+    expect(await test.runtime.state('light', 'l-1')).toMatchObject({ value: 'off', version: 4 });
+    expect(test.runtime.timers()).toEqual([]);
   });
 });
