@@ -7,8 +7,7 @@
 // and a timer index equal to what the log says is pending. Finally a runtime reopens it and every
 // remaining timer comes due: each order is paid or expired exactly once, the index is empty, and
 // replay equals the live state.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../runtime/runtime.js';
 import type { Runtime } from '../../runtime/types.js';
 import type { StoredEvent } from '../../storage/event-log.js';
@@ -16,7 +15,7 @@ import { openLmdbEventLog, type LmdbEventLog } from '../../storage/lmdb-event-lo
 import { order, REMINDER_MS } from '../../fixtures/order.js';
 import type { TimerCrashLine } from '../fixtures/timer-crash-child.js';
 import { compiledFixture, runFixture, type FixtureProcess } from '../fixtures/child-fixture.js';
-import { tempDataDir } from '../fixtures/runtime-kit.js';
+import { RuntimeHarness } from '../fixtures/runtime-kit.js';
 
 const EXPIRY = 'xstate.after.paymentWindow.order.placed';
 const REMINDER = `xstate.after.${REMINDER_MS}.order.placed`;
@@ -129,15 +128,13 @@ async function killWhen(child: FixtureProcess, kill: Kill): Promise<number> {
   return killedAt;
 }
 
-describe('durable timers after SIGKILL', () => {
-  let path: string;
-  beforeAll(() => {
-    compiledFixture('timer-crash-child');
-    path = tempDataDir();
-  });
-  afterAll(() => path && rmSync(path, { recursive: true, force: true }));
+const harness = new RuntimeHarness();
+afterEach(() => harness.cleanup());
 
+describe('durable timers after SIGKILL', () => {
   it('every order is paid or expires exactly once, whatever the kill interrupted; replay equals the live state', async () => {
+    const script = compiledFixture('timer-crash-child');
+    const path = harness.dir();
     const seed = Date.now() % 1_000_000;
     const kills: Kill[] = [
       { lines: 300 + (seed % 700) },
@@ -153,7 +150,7 @@ describe('durable timers after SIGKILL', () => {
     let head = 0;
     for (const [round, kill] of kills.entries()) {
       const context = `seed ${seed}, round ${round + 1} (kill ${JSON.stringify(kill)})`;
-      const child = runFixture(compiledFixture('timer-crash-child'), [path, String(seed + round)]);
+      const child = runFixture(script, [path, String(seed + round)]);
       const killedAt = await killWhen(child, kill);
       lines.push(...child.lines.map((line) => JSON.parse(line) as TimerCrashLine));
       const verified = await readAsLeft(path, (log) => {
