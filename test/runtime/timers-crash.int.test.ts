@@ -8,7 +8,6 @@
 // remaining timer comes due: each order is paid or expired exactly once, the index is empty, and
 // replay equals the live state.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime } from '../../runtime/runtime.js';
 import type { Runtime } from '../../runtime/types.js';
 import type { StoredEvent } from '../../storage/event-log.js';
 import { openLmdbEventLog, type LmdbEventLog } from '../../storage/lmdb-event-log.js';
@@ -147,7 +146,7 @@ describe('durable timers after SIGKILL', () => {
     ];
     const lines: TimerCrashLine[] = [];
     let overdueAtKills = 0;
-    let head = 0;
+    let left: Verified = { head: 0, placed: [], orders: [] };
     for (const [round, kill] of kills.entries()) {
       const context = `seed ${seed}, round ${round + 1} (kill ${JSON.stringify(kill)})`;
       const child = runFixture(script, [path, String(seed + round)]);
@@ -158,24 +157,20 @@ describe('durable timers after SIGKILL', () => {
         overdueAtKills += log.dueTimers(killedAt).length;
         return verify(log, lines, context);
       });
-      expect(verified.head, `${context}: the log only grows`).toBeGreaterThanOrEqual(head);
-      head = verified.head;
+      expect(verified.head, `${context}: the log only grows`).toBeGreaterThanOrEqual(left.head);
+      left = verified;
     }
 
-    const { placed, orders } = await readAsLeft(path, (log) => verify(log, lines, 'before the last start'));
-    const runtime = await createRuntime({ path, aggregates: [order] });
-    try {
-      // Every order still placed expires (most are overdue by now and fire at start).
-      await timerEventsAfter(runtime, head, placed.length);
-      expect(runtime.timers()).toEqual([]);
-      for (const id of orders) {
-        const live = await runtime.state('order', id);
-        expect(['paid', 'expired'], id).toContain(live.value);
-        expect(await runtime.state('order', id, { version: live.version }), `replay of ${id}`).toEqual(live);
-      }
-    } finally {
-      await runtime.close();
+    const runtime = await harness.open({ path, aggregates: [order] });
+    // Every order still placed expires (most are overdue by now and fire at start).
+    await timerEventsAfter(runtime, left.head, left.placed.length);
+    expect(runtime.timers()).toEqual([]);
+    for (const id of left.orders) {
+      const live = await runtime.state('order', id);
+      expect(['paid', 'expired'], id).toContain(live.value);
+      expect(await runtime.state('order', id, { version: live.version }), `replay of ${id}`).toEqual(live);
     }
+    await harness.close(runtime);
     await readAsLeft(path, (log) => verify(log, lines, 'after every timer came due', true));
 
     // The scenario did what it is for: firings before and during the kills, and pays that won.
