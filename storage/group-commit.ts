@@ -46,7 +46,10 @@ export interface Batch {
   put(db: Database, key: Key, value: unknown): void;
   /** `put` of a key no earlier commit wrote (an event's position, a ledger entry). */
   putNew(db: Database, key: Key, value: unknown): void;
-  /** Removes `key` from `db` in this batch, after every put of the block (so a block that fails part-way removes nothing). */
+  /**
+   * Removes `key` from `db` in this batch, after every put of the block (so a block that fails
+   * part-way removes nothing), unless a later put of this batch writes the key again.
+   */
   remove(db: Database, key: Key): void;
   /** Runs once the batch is committed and visible to readers, before `done` resolves. */
   afterCommit(callback: () => void): void;
@@ -82,7 +85,8 @@ export function appendFailed(stream: string, error: unknown, result?: { readonly
 
 type OpenBatch = Batch & {
   readonly puts: Put[];
-  readonly removals: Array<{ readonly db: Database; readonly key: Key }>;
+  /** Keys to remove, by database and then by `keyId`. */
+  readonly removals: Map<Database, Map<string, Key>>;
   readonly callbacks: Array<() => void>;
   readonly settle: (error?: unknown) => void;
   /** Set once the block's fate is known: `{}` for durable, `{ error }` for failed. */
@@ -90,6 +94,11 @@ type OpenBatch = Batch & {
 };
 
 const DURABLE = Object.freeze({});
+
+/** Equal keys, equal ids: a Buffer by its bytes (a database's keys are all Buffers or all not). */
+function keyId(key: Key): string {
+  return Buffer.isBuffer(key) ? key.toString('latin1') : JSON.stringify(key);
+}
 
 /** The stored form of `value` in `db`: encoded here, so nothing can fail to encode inside a commit. */
 function encodeFor(db: Database, value: unknown): unknown {
@@ -137,13 +146,23 @@ export class GroupCommit {
     // listeners from surfacing as an unhandled rejection.
     done.catch(() => undefined);
     const puts: Put[] = [];
-    const removals: OpenBatch['removals'] = [];
+    const removals: OpenBatch['removals'] = new Map();
     const callbacks: Array<() => void> = [];
+    // Removals run after the puts: one an earlier append of this batch staged must not undo a
+    // later append's put of the same key (a timer cleared, then armed again).
+    const stage = (db: Database, key: Key, value: unknown, fresh: boolean): void => {
+      if (removals.size > 0) removals.get(db)?.delete(keyId(key));
+      puts.push({ db, key, value: encodeFor(db, value), fresh });
+    };
     const batch: OpenBatch = {
       done, head: this.issuedHead, puts, removals, callbacks, settle, outcome: undefined,
-      put: (db, key, value) => void puts.push({ db, key, value: encodeFor(db, value), fresh: false }),
-      putNew: (db, key, value) => void puts.push({ db, key, value: encodeFor(db, value), fresh: true }),
-      remove: (db, key) => void removals.push({ db, key }),
+      put: (db, key, value) => stage(db, key, value, false),
+      putNew: (db, key, value) => stage(db, key, value, true),
+      remove: (db, key) => {
+        let keys = removals.get(db);
+        if (!keys) removals.set(db, (keys = new Map()));
+        keys.set(keyId(key), key);
+      },
       afterCommit: (callback) => void callbacks.push(callback),
     };
     this.current = batch;
@@ -244,7 +263,7 @@ export class GroupCommit {
         void db.put(key, value);
         done++;
       }
-      for (const { db, key } of batch.removals) void db.remove(key);
+      for (const [db, keys] of batch.removals) for (const key of keys.values()) void db.remove(key);
       void this.meta.put(GUARD_KEY, GUARD_KEY, batch.head);
       return undefined;
     } catch (error) {

@@ -9,40 +9,26 @@ import { EncodingError, PersistenceError } from '../../storage/errors.js';
 import { resolveOptions } from '../../runtime/options.js';
 import { startRuntime } from '../../runtime/runtime.js';
 import type { Runtime } from '../../runtime/types.js';
-import { openLmdbEventLog, type LogSeams } from '../../storage/lmdb-event-log.js';
+import { openLmdbEventLog } from '../../storage/lmdb-event-log.js';
 import type { StoredEvent } from '../../storage/event-log.js';
 import { account } from '../../fixtures/bank-account.js';
 import { power } from '../fixtures/runtime-aggregates.js';
 import { RuntimeHarness, foldAccount } from '../fixtures/runtime-kit.js';
+import { COMMIT_FAULTS, armableFault, type FaultSeam } from '../fixtures/commit-faults.js';
 
 const harness = new RuntimeHarness();
 afterEach(() => harness.cleanup());
 
-/** Each fault, the seam that injects it into the next block, and whether that block's events land. */
-const FAULTS = [
-  { fault: 'a guard that cannot match (the block is skipped)', seam: 'injectCommitFailure', written: false },
-  { fault: 'a put that throws inside the block, after two puts', seam: 'injectPutFailure', written: false },
-  { fault: 'a commit written, then reported failed', seam: 'injectCommitRejection', written: true },
-  { fault: 'a failed wait for the fsync', seam: 'injectFlushFailure', written: true },
-] as const satisfies ReadonlyArray<{ fault: string; seam: keyof LogSeams; written: boolean }>;
-
 /** A runtime whose log fails the next block (or, for puts, the third put of it) once `arm()` is called. */
-async function faultyRuntime(seam: keyof LogSeams): Promise<{ runtime: Runtime; path: string; arm: () => void }> {
+async function faultyRuntime(seam: FaultSeam): Promise<{ runtime: Runtime; path: string; arm: () => void }> {
   const path = harness.dir();
-  let armed = false;
-  let puts = 0;
-  const once = (): boolean => {
-    if (!armed) return false;
-    if (seam === 'injectPutFailure' && ++puts < 3) return false;
-    armed = false;
-    return true;
-  };
-  const log = openLmdbEventLog({ path, [seam]: once });
+  const { seams, arm } = armableFault(seam);
+  const log = openLmdbEventLog({ path, ...seams });
   const runtime = harness.track(await startRuntime(resolveOptions({ path, aggregates: [account] }), log));
   await runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 100 });
   await runtime.send('account', 'a-2', { type: 'open', owner: 'bo', initial: 50 });
   await runtime.send('account', 'a-3', { type: 'open', owner: 'cy', initial: 10 });
-  return { runtime, path, arm: () => void ((armed = true), (puts = 0)) };
+  return { runtime, path, arm };
 }
 
 const deposit = (amount: number) => ({ type: 'deposit', amount });
@@ -55,7 +41,7 @@ function expectNoFork(events: readonly StoredEvent[]): void {
   for (const list of versions.values()) expect(list).toEqual(list.map((_, i) => i + 1));
 }
 
-describe.each(FAULTS)('a group commit fails: $fault', ({ seam, written }) => {
+describe.each(COMMIT_FAULTS)('a group commit fails: $fault', ({ seam, written }) => {
   it('rejects what is not durable (saying whether it is in the file), loses nothing acknowledged, forks nothing, and goes on', async () => {
     const { runtime, path, arm } = await faultyRuntime(seam);
     arm();
