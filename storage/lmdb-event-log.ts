@@ -248,6 +248,7 @@ export class LmdbEventLog implements EventLog {
     if (this.broken !== undefined) throw new PersistenceError(streamName(stream), this.broken);
     checkStreamRef(stream);
     if (commandId !== undefined) checkKeyPart(`commandId of ${streamName(stream)}`, commandId, LIMITS.commandIdBytes);
+    if (timers !== undefined) this.timers.check(stream, timers);
     const head = this.heads.current(stream);
     const actual = head?.version ?? 0;
     if (append.expectedVersion !== actual) throw new ConcurrencyError(streamName(stream), append.expectedVersion, actual);

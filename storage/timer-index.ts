@@ -1,13 +1,15 @@
-// Durable timers on disk: one B-tree of each stream's pending timers ((type, id, timer id) →
-// deadline), for an aggregate to load its own, and one in deadline order ((deadline, type, id,
+// Durable timers on disk: one B-tree of each stream's pending timers ((type, id, timer id,
+// deadline)), for an aggregate to load its own, and one in deadline order ((deadline, type, id,
 // timer id)), which a single scheduler reads from its start: millions of timers cost a key each,
 // never one document per aggregate type. Both change only inside an append's commit, with the
-// events that armed or cleared them, so a crash can never keep one without the other.
+// events that armed or cleared them, so a crash can never keep one without the other. The deadline
+// is part of both keys, so arming only ever writes new keys and clearing only removes: a block
+// that fails part-way (its new keys undone, its removals never run) leaves the timers as they were.
 import type { Database } from 'lmdb';
 import type { DueTimer, PendingTimer, StreamRef, TimerChanges } from './event-log.js';
 import type { Batch } from './group-commit.js';
 import { ledgerKey, parseLedgerKey } from './ledger-keys.js';
-import { CorruptDataError } from './errors.js';
+import { CorruptDataError, SizeLimitError } from './errors.js';
 
 /** A deadline as 8 bytes that sort as the number does (deadlines are non-negative ms since the epoch). */
 function deadlineBytes(dueAt: number): Buffer {
@@ -21,10 +23,16 @@ function timerKey(stream: StreamRef, id: string): Buffer {
   return ledgerKey(stream, id);
 }
 
+function pendingKey(stream: StreamRef, id: string, dueAt: number): Buffer {
+  return Buffer.concat([timerKey(stream, id), deadlineBytes(dueAt)]);
+}
+
 function dueKey(dueAt: number, stream: StreamRef, id: string): Buffer {
   return Buffer.concat([deadlineBytes(dueAt), timerKey(stream, id)]);
 }
 
+/** LMDB's longest key (lmdb-js's default build): a longer one would throw inside the commit. */
+const MAX_KEY_BYTES = 1_978;
 const NOTHING = Buffer.alloc(0);
 
 /** The two timer databases of one events environment (absent in a reader of an older directory). */
@@ -34,21 +42,30 @@ export class TimerIndex {
     private readonly due: Database<Buffer, Buffer> | undefined,
   ) {}
 
+  /** Throws SizeLimitError, before anything is staged, for a timer whose keys LMDB could not store. */
+  check(stream: StreamRef, changes: TimerChanges): void {
+    for (const { id } of changes.set) {
+      const bytes = timerKey(stream, id).length + 8;
+      if (bytes > MAX_KEY_BYTES) throw new SizeLimitError(`the key of timer "${id}" of ${stream.type}/${stream.id}`, bytes, MAX_KEY_BYTES);
+    }
+  }
+
   /** Writes `changes` of `stream` into `batch`: the same commit as the append that made them. */
   stage(batch: Batch, stream: StreamRef, changes: TimerChanges): void {
     const pending = this.pending!;
     const due = this.due!;
     for (const { id, dueAt, previous } of changes.set) {
-      if (previous === undefined) batch.putNew(pending, timerKey(stream, id), deadlineBytes(dueAt));
-      else batch.put(pending, timerKey(stream, id), deadlineBytes(dueAt));
+      batch.putNew(pending, pendingKey(stream, id, dueAt), NOTHING);
       batch.putNew(due, dueKey(dueAt, stream, id), NOTHING);
-      if (previous !== undefined && previous !== dueAt) batch.remove(due, dueKey(previous, stream, id));
+      if (previous !== undefined) this.clear(batch, stream, id, previous);
     }
-    for (const { id, dueAt } of changes.clear) {
-      batch.remove(pending, timerKey(stream, id));
-      batch.remove(due, dueKey(dueAt, stream, id));
-    }
+    for (const { id, dueAt } of changes.clear) this.clear(batch, stream, id, dueAt);
     for (const { id, dueAt } of changes.unindex ?? []) batch.remove(due, dueKey(dueAt, stream, id));
+  }
+
+  private clear(batch: Batch, stream: StreamRef, id: string, dueAt: number): void {
+    batch.remove(this.pending!, pendingKey(stream, id, dueAt));
+    batch.remove(this.due!, dueKey(dueAt, stream, id));
   }
 
   /** The stream's pending timers, as committed. */
@@ -57,11 +74,11 @@ export class TimerIndex {
     // Every key of the stream starts with its (type, id) part: the triple key of an empty timer id.
     const prefix = timerKey(stream, '');
     const timers: PendingTimer[] = [];
-    for (const { key, value } of this.pending.getRange({ start: prefix, snapshot: false })) {
+    for (const key of this.pending.getKeys({ start: prefix, snapshot: false })) {
       if (key.length < prefix.length || key.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0) break;
-      const named = parseLedgerKey(key);
-      if (!named || value.length !== 8) throw new CorruptDataError(`a timer of ${stream.type}/${stream.id}`, new Error(`expected an 8-byte deadline, got ${value.length} bytes`));
-      timers.push({ id: named.commandId, dueAt: value.readDoubleBE(0) });
+      const named = key.length > 8 ? parseLedgerKey(key.subarray(0, key.length - 8)) : undefined;
+      if (!named) throw new CorruptDataError(`a timer of ${stream.type}/${stream.id}`, new Error(`got ${key.length} key bytes that name no timer`));
+      timers.push({ id: named.commandId, dueAt: key.readDoubleBE(key.length - 8) });
     }
     return timers;
   }

@@ -4,8 +4,8 @@
 // cancelled by leaving the state, fired at start when it came due while no runtime ran, fired for
 // a passivated aggregate and one rehydrated from a snapshot, and replayed to the same state.
 import { afterEach, describe, expect, it } from 'vitest';
-import { assign, setup } from 'xstate';
-import { createRuntime, RuntimeClosedError } from '../../runtime/index.js';
+import { assign, createMachine, setup } from 'xstate';
+import { createRuntime, RuntimeClosedError, SizeLimitError } from '../../runtime/index.js';
 import { createTestRuntime, type TestRuntime } from '../../testing/index.js';
 import { defineAggregate } from '../../actors/define-aggregate.js';
 import { order, orderCommands, orderMachine, PAYMENT_WINDOW_MS, REMINDER_MS } from '../../fixtures/order.js';
@@ -150,6 +150,17 @@ describe('durable timers', () => {
     // Spent either way: nothing is left to fire, as in XState.
     expect(t.runtime.timers()).toEqual([]);
     expect(t.runtime.metrics().timersFired).toBe(2);
+  });
+
+  it('refuses, before anything is written, a timer whose key LMDB could not store', async () => {
+    const long = 's'.repeat(2_000);
+    const machine = createMachine({ id: 'slow', initial: 'idle', states: { idle: { on: { Started: long } }, [long]: { after: { 5: 'idle' } } } });
+    const slow = defineAggregate({ type: 'slow', machine, commands: { start: () => ({ type: 'Started' }) } });
+    const t = await manual({ aggregates: [slow] });
+    await expect(t.runtime.send('slow', 's-1', { type: 'start' })).rejects.toThrow(SizeLimitError);
+    expect([...t.runtime.readStream('slow', 's-1')]).toEqual([]);
+    expect(t.runtime.timers()).toEqual([]);
+    expect((await t.runtime.state('slow', 's-1')).version).toBe(0);
   });
 
   it('fires on the system clock without a test driving it', async () => {
