@@ -8,6 +8,7 @@ import { failureOf } from '../actors/apply-event.js';
 import { admit, decide } from '../actors/decide.js';
 import type { AggregateDefinition, Command, DomainEvent } from '../actors/define-aggregate.js';
 import { ApplyError } from '../actors/errors.js';
+import { acceptedEvents } from '../actors/refusal.js';
 import { replay, startActor } from '../actors/replay.js';
 import { applyTimerActions, fireTimer, recordTimers, type TimerAction } from '../actors/timers.js';
 import type { AggregateState } from '../actors/types.js';
@@ -50,6 +51,11 @@ export class MemoryAggregate {
   state(): AggregateState {
     const { value, context } = this.actor.getSnapshot();
     return { value, context, version: this.version };
+  }
+
+  /** The domain event types the current state has a transition for (guards aside). */
+  accepts(): string[] {
+    return acceptedEvents(this.actor.getSnapshot());
   }
 
   /** The XState persisted snapshot the runtime would write now. */

@@ -5,11 +5,11 @@
 // same scenario on a runtime with a manual clock and finds what the spec says.
 import { AssertionError } from 'node:assert';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assign, setup } from 'xstate';
-import { defineAggregate, type EventOf } from '../../actors/define-aggregate.js';
+import { type EventOf } from '../../actors/define-aggregate.js';
 import { ApplyError, IllegalEventError } from '../../actors/errors.js';
 import { createTestRuntime, given, type TestRuntime } from '../../testing/index.js';
 import { order, PAYMENT_WINDOW_MS, REMINDER_MS } from '../../fixtures/order.js';
+import { ABANDON, brittle, DAY, note } from '../fixtures/timed-aggregates.js';
 
 const MINUTE = 60_000;
 const EXPIRY = 'xstate.after.paymentWindow.order.placed' as const;
@@ -101,47 +101,4 @@ describe('given/when/then with time', () => {
       expect([...test.runtime.readStream('note', 'n-1')].map(({ type }) => type)).toEqual(['Noted', ABANDON]);
     });
   });
-});
-
-// A machine whose initial state has a timer: a new stream arms it with its first events.
-const DAY = 86_400_000;
-const ABANDON = `xstate.after.${DAY}.note.draft`;
-const note = defineAggregate({
-  type: 'note',
-  machine: setup({ types: { events: {} as { type: 'Noted' }, context: {} as { notes: number } } }).createMachine({
-    id: 'note',
-    initial: 'draft',
-    context: { notes: 0 },
-    states: {
-      draft: { after: { [DAY]: 'abandoned' }, on: { Noted: { actions: assign({ notes: ({ context }) => context.notes + 1 }) } } },
-      abandoned: {},
-    },
-  }),
-  commands: { note: () => ({ type: 'Noted' as const }) },
-});
-
-// A delayed transition whose action throws: the runtime's firing fails with ApplyError, so must the spec's.
-const brittle = defineAggregate({
-  type: 'brittle',
-  machine: setup({ types: { events: {} as { type: 'Armed' }, context: {} as { n: number } } }).createMachine({
-    initial: 'idle',
-    context: { n: 0 },
-    states: {
-      idle: { on: { Armed: 'armed' } },
-      armed: {
-        after: {
-          1_000: {
-            target: 'done',
-            actions: assign({
-              n: () => {
-                throw new Error('no');
-              },
-            }),
-          },
-        },
-      },
-      done: {},
-    },
-  }),
-  commands: { arm: () => ({ type: 'Armed' as const }) },
 });
