@@ -51,6 +51,7 @@ export interface SpecOutcome<TEvent extends { readonly type: string } = DomainEv
 /** A spec after time passed and before any command: more time, the command, or the outcome. */
 export interface SpecAfter<TCommand extends { readonly type: string } = Command, TEvent extends { readonly type: string } = DomainEvent, TState extends AggregateState = AggregateState>
   extends SpecWhen<TCommand, TEvent, TState>, SpecOutcome<TEvent, TState> {
+  /** Lets `ms` more pass (see `SpecWhen.after`). */
   after(ms: number): SpecAfter<TCommand, TEvent, TState>;
 }
 
@@ -78,6 +79,17 @@ class StepFailed extends Error {
   }
 }
 
+/** `steps` and then `step`: `after` takes a non-negative ms, `when` a command. */
+function withStep(steps: readonly Step[], step: Step): Step[] {
+  if ('after' in step && (typeof step.after !== 'number' || !Number.isFinite(step.after) || step.after < 0)) {
+    throw new RangeError(`after(ms) needs a non-negative number of milliseconds (got ${String(step.after)})`);
+  }
+  if ('command' in step && (typeof step.command !== 'object' || step.command === null || typeof step.command.type !== 'string')) {
+    throw new TypeError('when() takes a command: an object with a string `type`');
+  }
+  return [...steps, step];
+}
+
 /**
  * One scenario; the `then*` methods run it synchronously and throw an AssertionError on mismatch.
  * `TEvent` and `TState` are the definition's events and state, as `given` infers them.
@@ -94,29 +106,9 @@ export class AggregateSpec<TEvent extends { readonly type: string } = DomainEven
     this.stream = streamName({ type: definition.type, id: SPEC_ID });
   }
 
-  /** Adds a step: `after` takes a non-negative ms; `when` one command per spec. */
-  private with(step: Step): AggregateSpec<TEvent, TState> {
-    if ('after' in step && (typeof step.after !== 'number' || !Number.isFinite(step.after) || step.after < 0)) {
-      throw new RangeError(`after(ms) needs a non-negative number of milliseconds (got ${String(step.after)})`);
-    }
-    if ('command' in step) {
-      const { command } = step;
-      if (typeof command !== 'object' || command === null || typeof command.type !== 'string') {
-        throw new TypeError('when() takes a command: an object with a string `type`');
-      }
-      if (this.steps.some((s) => 'command' in s)) throw new TypeError('a spec runs one command: when() was already called');
-    }
-    return new AggregateSpec(this.definition, this.given, [...this.steps, step]);
-  }
-
-  /** Runs `command` after the given events and the time let pass (one command per spec). */
-  when(command: Command): AggregateSpec<TEvent, TState> {
-    return this.with({ command });
-  }
-
   /** Lets `ms` pass after the command: every timer pending by then fires at its deadline, earliest first. */
   after(ms: number): SpecOutcome<TEvent, TState> {
-    return this.with({ after: ms });
+    return new AggregateSpec(this.definition, this.given, withStep(this.steps, { after: ms }));
   }
 
   /**
@@ -286,7 +278,16 @@ export function given<TMachine extends AnyStateMachine, TCommand extends { reado
   events: readonly NoInfer<EventFromLogic<TMachine> | TimerEvent>[] = [],
 ): SpecWhen<TCommand, EventFromLogic<TMachine>, AggregateState<SnapshotFrom<TMachine>['context'], SnapshotFrom<TMachine>['value']>> {
   if (!Array.isArray(events)) throw new TypeError('given() takes the aggregate definition and an array of its past events');
-  const history: readonly DomainEvent[] = events;
   // The definition's own command type is one of its commands: the runtime admits it the same way.
-  return new AggregateSpec(definition, history, []) as unknown as SpecWhen<TCommand, EventFromLogic<TMachine>, AggregateState<SnapshotFrom<TMachine>['context'], SnapshotFrom<TMachine>['value']>>;
+  return beforeCommand(definition, events, []) as unknown as SpecWhen<TCommand, EventFromLogic<TMachine>, AggregateState<SnapshotFrom<TMachine>['context'], SnapshotFrom<TMachine>['value']>>;
+}
+
+/** A spec before its command: time can pass, then the command comes, or the outcome is asserted. */
+function beforeCommand(definition: AggregateDefinition, history: readonly DomainEvent[], steps: readonly Step[]): SpecAfter {
+  return {
+    when: (command) => new AggregateSpec(definition, history, withStep(steps, { command })),
+    after: (ms) => beforeCommand(definition, history, withStep(steps, { after: ms })),
+    then: (expected) => new AggregateSpec(definition, history, steps).then(expected),
+    thenState: (expected) => new AggregateSpec(definition, history, steps).thenState(expected),
+  };
 }

@@ -30,6 +30,7 @@ export interface ModelPathsOptions<TDefinition extends AggregateDefinition> {
 export interface ModelPath {
   /** The steps in words, e.g. `place {"total":30} → placed; after 600000 ms → placed; pay → paid`: a test name. */
   readonly description: string;
+  /** What each step does and must lead to, in order. */
   readonly steps: readonly ModelStep[];
   /**
    * Plays the path on a fresh test runtime with a manual clock, twice: with snapshots off (each
@@ -54,6 +55,9 @@ interface Vertex {
 /** An edge of the walk: a mapped command (labelled by the event it must store), or time to the next deadline. */
 type Move = { readonly type: string; readonly command: Command } | { readonly type: string; readonly after: number };
 
+/** `options.commands` as the walk reads it. */
+type MappedCommands = Readonly<Record<string, Command | readonly Command[] | undefined>>;
+
 const MODEL_ID = 'model';
 
 export type { ModelStep };
@@ -74,6 +78,52 @@ function keyOf(vertex: Vertex): string {
   return JSON.stringify([vertex.aggregate.state().value, vertex.aggregate.pending().map((timer) => timer.id)]);
 }
 
+/** The moves from a state: each command mapped to an event the chart accepts there, and time to the next deadline. */
+function movesFrom(name: string, commands: MappedCommands, { aggregate }: Vertex): Move[] {
+  const moves: Move[] = [];
+  for (const type of aggregate.accepts()) {
+    const mapped = commands[type];
+    if (mapped === undefined) {
+      throw new TypeError(`${name}: in state ${describeState(aggregate.state().value)} the chart accepts ${type}, but options.commands maps no command to it`);
+    }
+    for (const command of Array.isArray(mapped) ? mapped : [mapped]) moves.push({ type, command });
+  }
+  const [next] = aggregate.pending();
+  if (next) moves.push({ type: next.id, after: next.dueAt - aggregate.now });
+  return moves;
+}
+
+/** Takes `move` from a copy of `from`'s aggregate: the vertex reached, with the step that reached it. */
+function take(name: string, from: Vertex, move: Move): Vertex {
+  const aggregate = from.aggregate.fork();
+  const before = aggregate.version;
+  const state = describeState(aggregate.state().value);
+  let kind: { readonly kind: 'command'; readonly command: Command } | { readonly kind: 'after'; readonly ms: number };
+  try {
+    if ('after' in move) {
+      kind = { kind: 'after', ms: move.after };
+      aggregate.advance(move.after);
+    } else {
+      kind = { kind: 'command', command: move.command };
+      const events = aggregate.send(move.command);
+      if (!events.some((event) => event.type === move.type)) {
+        throw new Error(`it stored ${JSON.stringify(events.map((event) => event.type))}, not ${move.type}`);
+      }
+    }
+  } catch (error) {
+    const what = 'after' in move ? `the timer ${move.type}` : `the command ${JSON.stringify(move.command)} (mapped to ${move.type})`;
+    throw new Error(`${name}: in state ${state}, ${what} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const step: ModelStep = {
+    ...kind,
+    events: aggregate.history.slice(before).map(({ type, data }) => ({ type, ...data })),
+    at: aggregate.now,
+    state: aggregate.state(),
+    timers: aggregate.pending().map((timer) => timer.dueAt),
+  };
+  return { ...from, aggregate, steps: [...from.steps, step] };
+}
+
 /**
  * Generates model-based test cases from an aggregate's chart: one path for every transition the
  * chart can take from a new stream (commands the user maps from its events, and timers firing in
@@ -89,61 +139,16 @@ export function modelPaths<TDefinition extends AggregateDefinition>(definition: 
   if (typeof options !== 'object' || options === null || typeof options.commands !== 'object' || options.commands === null) {
     throw new TypeError(`modelPaths(${definition?.type}) needs options.commands: for each event type, the command(s) that produce it`);
   }
-  const commands = options.commands as Readonly<Record<string, Command | readonly Command[] | undefined>>;
+  const commands = options.commands as MappedCommands;
   const name = `modelPaths(${definition.type})`;
-
-  const movesFrom = ({ aggregate }: Vertex): Move[] => {
-    const moves: Move[] = [];
-    for (const type of aggregate.accepts()) {
-      const mapped = commands[type];
-      if (mapped === undefined) {
-        throw new Error(`${name}: in state ${describeState(aggregate.state().value)} the chart accepts ${type}, but options.commands maps no command to it`);
-      }
-      for (const command of Array.isArray(mapped) ? mapped : [mapped]) moves.push({ type, command });
-    }
-    const [next] = aggregate.pending();
-    if (next) moves.push({ type: next.id, after: next.dueAt - aggregate.now });
-    return moves;
-  };
-
-  const take = (from: Vertex, move: Move): Vertex => {
-    const aggregate = from.aggregate.fork();
-    const before = aggregate.version;
-    const state = describeState(aggregate.state().value);
-    let kind: { readonly kind: 'command'; readonly command: Command } | { readonly kind: 'after'; readonly ms: number };
-    try {
-      if ('after' in move) {
-        kind = { kind: 'after', ms: move.after };
-        aggregate.advance(move.after);
-      } else {
-        kind = { kind: 'command', command: move.command };
-        const events = aggregate.send(move.command);
-        if (!events.some((event) => event.type === move.type)) {
-          throw new Error(`it stored ${JSON.stringify(events.map((event) => event.type))}, not ${move.type}`);
-        }
-      }
-    } catch (error) {
-      const what = 'after' in move ? `the timer ${move.type}` : `the command ${JSON.stringify(move.command)} (mapped to ${move.type})`;
-      throw new Error(`${name}: in state ${state}, ${what} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
-    const step: ModelStep = {
-      ...kind,
-      events: aggregate.history.slice(before).map(({ type, data }) => ({ type, ...data })),
-      at: aggregate.now,
-      state: aggregate.state(),
-      timers: aggregate.pending().map((timer) => timer.dueAt),
-    };
-    return { ...from, aggregate, steps: [...from.steps, step] };
-  };
-
   const start: Vertex = { status: 'active', output: undefined, error: undefined, aggregate: MemoryAggregate.start(definition, MODEL_ID), steps: [] };
   const logic: ActorLogic<Vertex, Move> = {
-    transition: take,
+    transition: (vertex, move) => take(name, vertex, move),
     getInitialSnapshot: () => start,
     getPersistedSnapshot: (vertex) => vertex,
   };
   // Keyed by branded strings, which Object.values cannot see through.
-  const graph = getAdjacencyMap(logic, { events: movesFrom, serializeState: keyOf }) as Record<string, AdjacencyValue<Vertex, Move>>;
+  const graph = getAdjacencyMap(logic, { events: (vertex) => movesFrom(name, commands, vertex), serializeState: keyOf }) as Record<string, AdjacencyValue<Vertex, Move>>;
   // Every transition found ends a path: the steps that reached its source, then its own.
   const ends = Object.values(graph).flatMap(({ transitions }) => Object.values(transitions as Record<string, { state: Vertex }>).map(({ state }) => state.steps));
   const kept = ends.filter((steps) => !ends.some((other) => other.length > steps.length && steps.every((step, i) => other[i] === step)));

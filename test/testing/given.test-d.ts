@@ -39,6 +39,8 @@ describe('given/when/then', () => {
   it('refuses a second command, a rejection after time passed, and what is not a delayed event', () => {
     // @ts-expect-error: one command per spec
     given(order).when({ type: 'place', total: 5 }).after(1).when({ type: 'pay' });
+    // @ts-expect-error: one command per spec
+    given(order).after(1).when({ type: 'place', total: 5 }).when({ type: 'pay' });
     // @ts-expect-error: thenRejects checks the command, so it comes right after when()
     given(order).when({ type: 'place', total: 5 }).after(1).thenRejects('x');
     // @ts-expect-error: a delayed event's type starts with 'xstate.after.'
