@@ -9,14 +9,14 @@ import type { AppendLog, AppendResult, CommandLedger, EventMetadata, NewEvent, S
 import { appendFailed } from '../storage/group-commit.js';
 import { streamName, type StreamRef } from '../storage/keys.js';
 import { unstorable } from '../storage/storable.js';
-import { applyEvent, failureOf } from './apply-event.js';
+import { failureOf } from './apply-event.js';
 import { decide } from './decide.js';
 import type { AggregateDefinition, Command, DomainEvent } from './define-aggregate.js';
 import { ApplyError, MailboxFullError } from './errors.js';
 import { explainCommand, type Explanation } from './explain.js';
 import { Mailbox } from './mailbox.js';
 import { rehydrate, type ReplaySource } from './replay.js';
-import { applyTimerActions, isTimed, recordTimers, type TimerAction } from './timers.js';
+import { applyTimerActions, fireTimer, isTimed, recordTimers, type TimerAction } from './timers.js';
 import type { AggregateState, SendOptions, SendResult } from './types.js';
 
 /** What an actor needs from its runtime. */
@@ -347,12 +347,8 @@ export class AggregateActor {
         staged = this.stageAppend({ stream: this.stream, expectedVersion: this.version, events: [], timers: unindex }, timers);
         return this.whenSettled(staged.commit, work.resolve, work.reject);
       }
-      const { value: outcome, actions } = recordTimers(() => applyEvent(actor, { type: work.id }));
-      // Refused (a guard said no) or failed, the timer is spent all the same, as in XState.
+      const { outcome, events, next, changes } = fireTimer(actor, timers, work.id, this.host.now());
       if (outcome === 'failed') failure = new ApplyError(this.name, work.id, failureOf(actor));
-      const now = this.host.now();
-      const { next, changes } = applyTimerActions(timers, outcome === 'applied' ? actions : [], now, work.id);
-      const events = outcome === 'applied' ? [{ type: work.id, data: {}, metadata: { timestamp: now, timer: true } }] : [];
       staged = this.stageAppend({ stream: this.stream, expectedVersion: this.version, events, timers: changes }, next);
     } catch (error) {
       this.reset();

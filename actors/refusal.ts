@@ -54,14 +54,19 @@ function passes(guard: unknown, snapshot: AnyMachineSnapshot, event: EventObject
   return Boolean((resolved as (a: typeof args, p: unknown) => unknown)(args, params));
 }
 
-/** Explains why `snapshot` refused `event` (applying it left the snapshot unchanged). */
-export function refusalOf(snapshot: AnyMachineSnapshot, event: EventObject): Refusal {
-  const transitions = getNextTransitions(snapshot);
+/** The domain event types `snapshot` has a transition for (guards aside; XState's own and delayed events left out). */
+export function acceptedEvents(snapshot: AnyMachineSnapshot): string[] {
   const accepted = new Set<string>();
-  for (const transition of transitions) {
+  for (const transition of getNextTransitions(snapshot)) {
     const type = String(transition.eventType);
     if (type !== '' && !type.startsWith('xstate.') && !isInert(transition)) accepted.add(type);
   }
+  return [...accepted];
+}
+
+/** Explains why `snapshot` refused `event` (applying it left the snapshot unchanged). */
+export function refusalOf(snapshot: AnyMachineSnapshot, event: EventObject): Refusal {
+  const transitions = getNextTransitions(snapshot);
   let guard: string | undefined;
   for (const transition of transitions) {
     if (transition.guard === undefined || !matches(event.type, String(transition.eventType))) continue;
@@ -76,5 +81,5 @@ export function refusalOf(snapshot: AnyMachineSnapshot, event: EventObject): Ref
       break;
     }
   }
-  return { accepted: [...accepted], guard };
+  return { accepted: acceptedEvents(snapshot), guard };
 }

@@ -4,8 +4,9 @@
 // and while a command (or a firing) is decided, the delayed raises and cancels XState executes are
 // recorded through its inspection API. They become the timers that command arms and clears, stored
 // in its commit; replay, which must not arm anything, records nothing.
-import type { AnyStateMachine, InspectionEvent } from 'xstate';
-import type { PendingTimer, TimerChanges } from '../storage/event-log.js';
+import type { AnyActor, AnyStateMachine, InspectionEvent } from 'xstate';
+import type { NewEvent, PendingTimer, TimerChanges } from '../storage/event-log.js';
+import { applyEvent, type ApplyOutcome } from './apply-event.js';
 
 /** What XState did to a timer while an event was applied. */
 export type TimerAction = { readonly kind: 'arm'; readonly id: string; readonly delay: number } | { readonly kind: 'cancel'; readonly id: string };
@@ -82,4 +83,25 @@ export function applyTimerActions(
   }
   for (const [id, dueAt] of pending) if (!next.has(id)) clear.push({ id, dueAt });
   return { next, changes: set.length + clear.length === 0 ? undefined : { set, clear } };
+}
+
+/** What firing a pending timer did: the event to store (none unless the state took it) and the timers after it. */
+export interface Firing {
+  readonly outcome: ApplyOutcome;
+  readonly events: NewEvent[];
+  readonly next: Map<string, number>;
+  readonly changes: TimerChanges | undefined;
+}
+
+/**
+ * Fires the pending timer `id` at `now` on a live actor: its delayed event (type = the timer id)
+ * is applied, and the timers its transition armed or cancelled are applied to `pending`. Refused
+ * (a guard said no) or failed, the timer is spent all the same, as in XState, and nothing is stored.
+ * The runtime's actor and the testing kit both fire through here, so they cannot disagree.
+ */
+export function fireTimer(actor: AnyActor, pending: ReadonlyMap<string, number>, id: string, now: number): Firing {
+  const { value: outcome, actions } = recordTimers(() => applyEvent(actor, { type: id }));
+  const { next, changes } = applyTimerActions(pending, outcome === 'applied' ? actions : [], now, id);
+  const events = outcome === 'applied' ? [{ type: id, data: {}, metadata: { timestamp: now, timer: true } }] : [];
+  return { outcome, events, next, changes };
 }

@@ -42,6 +42,16 @@ test('the testing section: every spec holds, and a restarted test runtime keeps 
   expect(stdout.trim().split('\n')).toEqual(["{ value: 'open', context: { balance: 10 }, version: 1 }", 'specs held']);
 });
 
+test('the testing section on time: the specs hold, advanceTime expires the order, and its two model paths hold on the runtime', async () => {
+  const { stdout } = await run(process.execPath, [built('testing-time')], { cwd: tempDir() });
+  expect(stdout.trim().split('\n')).toEqual([
+    'expired',
+    'place {"total":30} → placed; pay → paid',
+    'place {"total":30} → placed; after 1800000 ms → expired',
+    'specs and paths held',
+  ]);
+});
+
 test('the "changing a machine safely" section: the check names the stranded stream, and passes once the upcaster is in', async () => {
   const { stdout } = await run(process.execPath, [built('check')], { cwd: tempDir() });
   expect(stdout.trim().split('\n')).toEqual(['stranded: account/a-1 at version 2: MoneyWithdrawn in "open"', 'checked 2 streams, 0 failed']);

@@ -125,7 +125,7 @@ describe('given/when/then', () => {
 
   it('the public entry rehydra/testing resolves (from dist) and runs a spec', async () => {
     const kit = await import('rehydra/testing');
-    expect(Object.keys(kit).sort()).toEqual(['AggregateSpec', 'createTestRuntime', 'given']);
+    expect(Object.keys(kit).sort()).toEqual(['AggregateSpec', 'createTestRuntime', 'given', 'modelPaths']);
     kit.given(account, [opened(100)]).when(withdraw(30)).then([withdrawn(30)]);
   });
 });
