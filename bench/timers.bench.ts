@@ -94,7 +94,8 @@ async function measureLateness(context: ScenarioContext, runtime: Runtime, n: nu
   const ms = (recorder: LatencyRecorder, percentile: number) => `${recorder.percentileMs(percentile).toFixed(1)} ms`;
   context.progress(
     `${n.toLocaleString('en-US')} deadlines over ${n / DUE_PER_MS} ms: late until delivered p50 ${ms(delivered, 50)}, p99 ${ms(delivered, 99)}, ` +
-      `max ${ms(delivered, 100)}; until applied (the event's timestamp) p50 ${ms(applied, 50)}, p99 ${ms(applied, 99)}`,
+      `max ${ms(delivered, 100)}; until applied (the event's timestamp) p50 ${ms(applied, 50)}, p99 ${ms(applied, 99)}; ` +
+      `metrics().timerLateness.maxMs ${runtime.metrics().timerLateness.maxMs} ms`,
   );
   return delivered.percentileMs(99);
 }
@@ -103,16 +104,24 @@ async function measureLateness(context: ScenarioContext, runtime: Runtime, n: nu
 async function measureBurst(context: ScenarioContext, runtime: Runtime, n: number): Promise<number> {
   const at = afterPlacing(n);
   const deadlines = await placeOrders(runtime, 'burst', n, () => at);
+  const cpu = process.cpuUsage();
   const firings = await watchExpiries(runtime, runtime.metrics().headPosition + 1, n);
+  const cpuMicros = cpuMicrosSince(cpu);
   // The stored deadlines, not `at`: each took the clock when its place command was handled.
   const first = Math.min(...deadlines.values());
   const last = Math.max(...[...firings.values()].map((firing) => firing.deliveredAt));
   const perSec = (n * 1_000) / (last - first);
   context.progress(
     `${n.toLocaleString('en-US')} deadlines within ${Math.max(...deadlines.values()) - first} ms: the last delivered ${last - first} ms after the first deadline, ` +
-      `${Math.round(perSec).toLocaleString('en-US')}/s`,
+      `${Math.round(perSec).toLocaleString('en-US')}/s; ${(cpuMicros / n).toFixed(1)} µs of CPU per firing (whole process)`,
   );
   return perSec;
+}
+
+/** User and system CPU time of the whole process (every thread) since `start`, in µs. */
+function cpuMicrosSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start);
+  return user + system;
 }
 
 /** Orders placed for the restart: their stored deadlines, and where their expiries will start in the log. */
@@ -138,11 +147,15 @@ async function measureRestart(context: ScenarioContext, { deadlines, fromPositio
   if (Date.now() >= first) throw new Error(`the runtime closed ${Date.now() - first} ms after the first overdue deadline: raise LEAD_MS`);
   await new Promise((resolve) => setTimeout(resolve, Math.max(...deadlines.values()) + CLOSED_PAST_MS - Date.now()));
   const opened = Date.now();
+  const cpu = process.cpuUsage();
   const reopened = await createRuntime({ path: context.dir, aggregates: [order] });
   try {
     const firings = await watchExpiries(reopened, fromPosition, deadlines.size);
     const ms = Math.max(...[...firings.values()].map((firing) => firing.deliveredAt)) - opened;
-    context.progress(`${deadlines.size.toLocaleString('en-US')} timers overdue by ${opened - first} ms at reopen: all delivered ${ms} ms after it began`);
+    context.progress(
+      `${deadlines.size.toLocaleString('en-US')} timers overdue by ${opened - first} ms at reopen: all delivered ${ms} ms after it began; ` +
+        `${(cpuMicrosSince(cpu) / deadlines.size).toFixed(1)} µs of CPU per timer (whole process)`,
+    );
     checkExpiredOnce(reopened, orders);
     return ms;
   } finally {
