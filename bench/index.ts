@@ -17,6 +17,7 @@ import { combineRounds, describeRounds } from './rounds.js';
 import type { Figures, Scenario } from './scenario.js';
 import { scenarios as storageAppend } from './storage-append.bench.js';
 import { createTempDir } from './temp-dir.js';
+import { scenarios as timers } from './timers.bench.js';
 import { scenarios as xstateLimits } from './xstate-limits.bench.js';
 
 /**
@@ -25,7 +26,7 @@ import { scenarios as xstateLimits } from './xstate-limits.bench.js';
  */
 const ALL: readonly Scenario[] = [
   ...storageAppend, ...xstateLimits, ...peerEmmett, ...commands, ...hotAggregate, ...rehydrate, ...projections, ...memory,
-  ...durableAck,
+  ...timers, ...durableAck,
 ];
 
 interface BenchArgs {

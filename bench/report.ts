@@ -5,9 +5,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Machine } from './machine.js';
-import type { Bound, FigureName, Figures, FigureSpec, Results, Scenario } from './scenario.js';
+import { FIGURE_NAMES, type Bound, type FigureName, type Figures, type FigureSpec, type Results, type Scenario } from './scenario.js';
 
-const ORDER: readonly FigureName[] = ['perSec', 'ms', 'p50Ms', 'p99Ms', 'bytes', 'diskBytesPerEvent'];
 const HEADER = ['scenario', 'figure', 'value', 'target', 'vs limit/baseline', 'vs peer'] as const;
 
 /** The whole run, as written to latest.json. */
@@ -22,7 +21,7 @@ export function formatTable(scenarios: readonly Scenario[], results: Results): s
   for (const scenario of scenarios) {
     const figures = results.get(scenario.key);
     if (!figures) continue;
-    for (const name of ORDER) {
+    for (const name of FIGURE_NAMES) {
       const value = figures[name];
       if (value === undefined) continue;
       const spec: FigureSpec = scenario.figures?.[name] ?? {};
@@ -71,8 +70,10 @@ function formatValue(name: FigureName, value: number): string {
     case 'diskBytesPerEvent':
       return `${Math.round(value).toLocaleString('en-US')} B`;
     default:
-      // Sub-0.1 ms figures (e.g. a commit→flushed gap) read better in µs than as 0.00100 ms.
-      return value < 0.1 ? `${(value * 1000).toPrecision(3)} µs` : `${value.toPrecision(3)} ms`;
+      // Sub-0.1 ms figures (e.g. a commit→flushed gap) read better in µs than as 0.00100 ms, and
+      // seconds-long ones (a restart) in whole ms than as 2.00e+3 ms.
+      if (value < 0.1) return `${(value * 1000).toPrecision(3)} µs`;
+      return value < 1_000 ? `${value.toPrecision(3)} ms` : `${Math.round(value).toLocaleString('en-US')} ms`;
   }
 }
 
@@ -101,7 +102,7 @@ function ratio(value: number, reference: number | undefined, label: string): str
 
 function rounded(figures: Figures): Figures {
   const out: Figures = { n: figures.n };
-  for (const name of ORDER) {
+  for (const name of FIGURE_NAMES) {
     const value = figures[name];
     if (value === undefined) continue;
     out[name] = name === 'perSec' || name === 'bytes' || name === 'diskBytesPerEvent' ? Math.round(value) : Number(value.toPrecision(4));

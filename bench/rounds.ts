@@ -1,16 +1,14 @@
 // Repeated rounds of the same scenario, combined by median per figure. Rounds of different
 // scenarios are interleaved by the runner, so a burst of load from a neighbour on the shared
 // machine lands on baseline and candidate alike instead of skewing one of them.
-import type { FigureName, Figures } from './scenario.js';
-
-const NAMES: readonly FigureName[] = ['perSec', 'p50Ms', 'p99Ms', 'ms', 'bytes', 'diskBytesPerEvent'];
+import { FIGURE_NAMES, type Figures } from './scenario.js';
 
 /** The median of each figure over the rounds (`n` is per round); undefined for no rounds. */
 export function combineRounds(rounds: readonly Figures[]): Figures | undefined {
   const first = rounds[0];
   if (!first) return undefined;
   const combined: Figures = { n: first.n };
-  for (const name of NAMES) {
+  for (const name of FIGURE_NAMES) {
     const values = rounds.map((figures) => figures[name]).filter((value): value is number => value !== undefined);
     if (values.length > 0) combined[name] = median(values);
   }
@@ -19,7 +17,7 @@ export function combineRounds(rounds: readonly Figures[]): Figures | undefined {
 
 /** "perSec 80,171 · 73,720 · 61,002": each round's value of the figures that vary, for the log. */
 export function describeRounds(rounds: readonly Figures[]): string {
-  return NAMES.filter((name) => rounds.some((figures) => figures[name] !== undefined))
+  return FIGURE_NAMES.filter((name) => rounds.some((figures) => figures[name] !== undefined))
     .map((name) => `${name} ${rounds.map((figures) => format(figures[name])).join(' · ')}`)
     .join('; ');
 }

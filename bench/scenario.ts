@@ -10,10 +10,17 @@ export interface Figures {
   ms?: number;
   bytes?: number;
   diskBytesPerEvent?: number;
+  /** How late the 99th percentile of durable timers fired past their deadline (bench/timers.bench.ts). */
+  p99LateMs?: number;
+  /** From reopening a runtime to every overdue timer fired (bench/timers.bench.ts). */
+  restartOverdueMs?: number;
   n: number;
 }
 
 export type FigureName = Exclude<keyof Figures, 'n'>;
+
+/** Every figure name, in the order the table shows them. */
+export const FIGURE_NAMES: readonly FigureName[] = ['perSec', 'ms', 'p50Ms', 'p99Ms', 'p99LateMs', 'restartOverdueMs', 'bytes', 'diskBytesPerEvent'];
 
 /** Every figure of this run so far, by scenario key. */
 export type Results = ReadonlyMap<string, Figures>;
