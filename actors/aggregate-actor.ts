@@ -15,7 +15,7 @@ import type { AggregateDefinition, Command, DomainEvent } from './define-aggrega
 import { ApplyError, MailboxFullError } from './errors.js';
 import { explainCommand, type Explanation } from './explain.js';
 import { Mailbox } from './mailbox.js';
-import { rehydrate, type ReplaySource } from './replay.js';
+import { rehydrate, startActor, type ReplaySource } from './replay.js';
 import { applyTimerActions, fireTimer, isTimed, recordTimers, type TimerAction } from './timers.js';
 import type { AggregateState, SendOptions, SendResult } from './types.js';
 
@@ -82,6 +82,17 @@ function metadataOf(options: SendOptions, timestamp: number): EventMetadata {
   return result as EventMetadata;
 }
 
+/**
+ * The timers a new stream's initial state arms when its actor starts (replay records nothing, so
+ * they are taken from a fresh actor): they are stored with the stream's first events. Only a new
+ * timed stream's first command pays for this, and no live actor holds a field for it.
+ */
+function initialTimerActions(definition: AggregateDefinition): readonly TimerAction[] {
+  const { value: actor, actions } = recordTimers(() => startActor(definition));
+  actor.stop();
+  return actions;
+}
+
 /** A live aggregate with its mailbox; created by the registry, one per stream. */
 export class AggregateActor {
   /** Monotonic time of the last command or query, for idle passivation. */
@@ -95,10 +106,11 @@ export class AggregateActor {
   private inflight = 0;
   /** What the latest reply waits for (the last staged write, mostly): later replies and queries wait for it. */
   private last: Promise<unknown> | undefined;
-  /** Timed machines only: the stream's pending timers (id → deadline) as of the last staged write. */
-  private timers: Map<string, number> | undefined;
-  /** A new stream's initial state armed these when its actor started: they are stored with its first events. */
-  private initialTimers: readonly TimerAction[] = [];
+  /**
+   * Timed machines only: the stream's pending timers (id → deadline) as of the last staged write.
+   * Declared, not initialised: an actor of a machine without `after` never gets the slot.
+   */
+  declare private timers: Map<string, number> | undefined;
 
   constructor(
     readonly definition: AggregateDefinition,
@@ -186,15 +198,10 @@ export class AggregateActor {
 
   private loadNow(): void {
     try {
-      const timed = isTimed(this.definition.machine);
-      // Replay must not arm anything; only a new stream's start (its initial state) is kept.
-      const { value: { actor, version }, actions } = timed
-        ? recordTimers(() => rehydrate(this.definition, this.host.log, this.stream))
-        : { value: rehydrate(this.definition, this.host.log, this.stream), actions: [] };
+      const { actor, version } = rehydrate(this.definition, this.host.log, this.stream);
       this.actor = actor;
       this.version = version;
-      this.timers = timed ? new Map(this.host.log.pendingTimers(this.stream).map((timer) => [timer.id, timer.dueAt])) : undefined;
-      this.initialTimers = version === 0 ? actions : [];
+      if (isTimed(this.definition.machine)) this.timers = new Map(this.host.log.pendingTimers(this.stream).map((timer) => [timer.id, timer.dueAt]));
       // Every write of the previous incarnation has settled (load waits for it): a failed one
       // must not fail the queries and empty commands of this one.
       this.last = undefined;
@@ -302,7 +309,7 @@ export class AggregateActor {
     const now = this.host.now();
     const metadata = metadataOf(options, now);
     const timers = this.timers && events.length > 0
-      ? applyTimerActions(this.timers, this.version === 0 ? [...this.initialTimers, ...actions] : actions, now)
+      ? applyTimerActions(this.timers, this.version === 0 ? [...initialTimerActions(this.definition), ...actions] : actions, now)
       : undefined;
     let staged: StagedAppend;
     try {
@@ -324,7 +331,6 @@ export class AggregateActor {
     this.version = staged.result.version;
     if (timers) {
       this.timers = timers;
-      this.initialTimers = [];
       // Once committed: a scheduler pass reading the index before that would miss it.
       const armed = append.timers?.set ?? [];
       if (armed.length > 0) staged.commit.then(() => armed.forEach(({ dueAt }) => this.host.timerArmed(dueAt)), () => undefined);

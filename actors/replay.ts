@@ -35,11 +35,10 @@ const IGNORE_ERRORS = { error: () => undefined };
 
 /** Creates and starts an actor of the definition, from an XState persisted snapshot if given. */
 export function startActor(definition: AggregateDefinition, persisted?: unknown): AnyActor {
-  const actor = createActor(definition.machine, {
-    snapshot: persisted as never,
-    clock: INERT_CLOCK,
-    inspect: isTimed(definition.machine) ? inspectTimers : undefined,
-  });
+  // Only a machine with `after` needs the inert clock and the inspection (both cost memory per actor).
+  const options = isTimed(definition.machine) ? { snapshot: persisted as never, clock: INERT_CLOCK, inspect: inspectTimers }
+    : persisted === undefined ? undefined : { snapshot: persisted as never };
+  const actor = createActor(definition.machine, options);
   actor.subscribe(IGNORE_ERRORS);
   actor.start();
   return actor;
