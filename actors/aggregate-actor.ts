@@ -82,14 +82,21 @@ function metadataOf(options: SendOptions, timestamp: number): EventMetadata {
   return result as EventMetadata;
 }
 
+const initialActions = new WeakMap<AggregateDefinition, readonly TimerAction[]>();
+
 /**
  * The timers a new stream's initial state arms when its actor starts (replay records nothing, so
- * they are taken from a fresh actor): they are stored with the stream's first events. Only a new
- * timed stream's first command pays for this, and no live actor holds a field for it.
+ * they are taken once from a fresh actor: a machine starts the same way every time, its initial
+ * context and so its delays included): they are stored with the stream's first events.
  */
 function initialTimerActions(definition: AggregateDefinition): readonly TimerAction[] {
-  const { value: actor, actions } = recordTimers(() => startActor(definition));
-  actor.stop();
+  let actions = initialActions.get(definition);
+  if (!actions) {
+    const started = recordTimers(() => startActor(definition));
+    started.value.stop();
+    actions = started.actions;
+    initialActions.set(definition, actions);
+  }
   return actions;
 }
 
