@@ -124,8 +124,7 @@ class RehydraRuntime implements Runtime, ActorHost {
         this.metricsRecorder.commandsSubmitted++;
         return actor.send(admitted, options, now);
       };
-      const live = this.registry.use(aggregateType, aggregateId, now);
-      return live ? submit(live) : this.withNewActor(definition, aggregateId, now, submit);
+      return this.withActor(definition, aggregateId, now, submit);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -139,9 +138,7 @@ class RehydraRuntime implements Runtime, ActorHost {
     } catch (error) {
       return { accepted: false, error };
     }
-    const now = performance.now();
-    const live = this.registry.use(aggregateType, aggregateId, now);
-    return live ? live.explain(admitted) : this.withNewActor(definition, aggregateId, now, (actor) => actor.explain(admitted));
+    return this.withActor(definition, aggregateId, performance.now(), (actor) => actor.explain(admitted));
   }
 
   async state(aggregateType: string, aggregateId: string, options: StateOptions = {}): Promise<AggregateState> {
@@ -149,9 +146,7 @@ class RehydraRuntime implements Runtime, ActorHost {
     const stream = { type: aggregateType, id: aggregateId };
     if (typeof options !== 'object' || options === null) throw new TypeError(`the options of state(${streamName(stream)}) must be an object`);
     if (options.version === undefined && options.at === undefined) {
-      const now = performance.now();
-      const live = this.registry.use(aggregateType, aggregateId, now);
-      return live ? live.state() : this.withNewActor(definition, aggregateId, now, (actor) => actor.state());
+      return this.withActor(definition, aggregateId, performance.now(), (actor) => actor.state());
     }
     if (options.version !== undefined && (!Number.isSafeInteger(options.version) || options.version < 0)) {
       throw new RangeError(`options.version of state(${streamName(stream)}) must be a non-negative integer (got ${options.version})`);
@@ -300,7 +295,9 @@ class RehydraRuntime implements Runtime, ActorHost {
    * maxActiveActors live actors are busy. A new actor is idle until `use` has queued its work:
    * it joins the registry only after that, or a later admit could stop it before its first command ran.
    */
-  private withNewActor<T>(definition: AggregateDefinition, aggregateId: string, now: number, use: (actor: AggregateActor) => T): T {
+  private withActor<T>(definition: AggregateDefinition, aggregateId: string, now: number, use: (actor: AggregateActor) => T): T {
+    const live = this.registry.use(definition.type, aggregateId, now);
+    if (live) return use(live);
     const stream: StreamRef = { type: definition.type, id: aggregateId };
     if (!this.registry.admit(now)) throw new ActorLimitError(streamName(stream), this.options.maxActiveActors);
     const actor = new AggregateActor(definition, stream, this);
@@ -328,9 +325,7 @@ class RehydraRuntime implements Runtime, ActorHost {
     const { stream, id, dueAt } = timer;
     const definition = this.options.aggregates.get(stream.type);
     if (!definition) return Promise.reject(new UnknownAggregateError(stream.type, [...this.options.aggregates.keys()]));
-    const now = performance.now();
-    const live = this.registry.use(stream.type, stream.id, now);
-    return live ? live.fire(id, dueAt) : this.withNewActor(definition, stream.id, now, (actor) => actor.fire(id, dueAt));
+    return this.withActor(definition, stream.id, performance.now(), (actor) => actor.fire(id, dueAt));
   }
 
   private async shutdown(): Promise<void> {
