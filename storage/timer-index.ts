@@ -23,12 +23,11 @@ function timerKey(stream: StreamRef, id: string): Buffer {
   return ledgerKey(stream, id);
 }
 
-function pendingKey(stream: StreamRef, id: string, dueAt: number): Buffer {
-  return Buffer.concat([timerKey(stream, id), deadlineBytes(dueAt)]);
-}
-
-function dueKey(dueAt: number, stream: StreamRef, id: string): Buffer {
-  return Buffer.concat([deadlineBytes(dueAt), timerKey(stream, id)]);
+/** A timer's key in each database: (type, id, timer, deadline) and (deadline, type, id, timer). */
+function keysOf(stream: StreamRef, id: string, dueAt: number): { pending: Buffer; due: Buffer } {
+  const timer = timerKey(stream, id);
+  const deadline = deadlineBytes(dueAt);
+  return { pending: Buffer.concat([timer, deadline]), due: Buffer.concat([deadline, timer]) };
 }
 
 /** LMDB's longest key (lmdb-js's default build): a longer one would throw inside the commit. */
@@ -55,17 +54,19 @@ export class TimerIndex {
     const pending = this.pending!;
     const due = this.due!;
     for (const { id, dueAt, previous } of changes.set) {
-      batch.putNew(pending, pendingKey(stream, id, dueAt), NOTHING);
-      batch.putNew(due, dueKey(dueAt, stream, id), NOTHING);
+      const keys = keysOf(stream, id, dueAt);
+      batch.putNew(pending, keys.pending, NOTHING);
+      batch.putNew(due, keys.due, NOTHING);
       if (previous !== undefined) this.clear(batch, stream, id, previous);
     }
     for (const { id, dueAt } of changes.clear) this.clear(batch, stream, id, dueAt);
-    for (const { id, dueAt } of changes.unindex ?? []) batch.remove(due, dueKey(dueAt, stream, id));
+    for (const { id, dueAt } of changes.unindex ?? []) batch.remove(due, keysOf(stream, id, dueAt).due);
   }
 
   private clear(batch: Batch, stream: StreamRef, id: string, dueAt: number): void {
-    batch.remove(this.pending!, pendingKey(stream, id, dueAt));
-    batch.remove(this.due!, dueKey(dueAt, stream, id));
+    const keys = keysOf(stream, id, dueAt);
+    batch.remove(this.pending!, keys.pending);
+    batch.remove(this.due!, keys.due);
   }
 
   /** The stream's pending timers, as committed. */
