@@ -10,7 +10,7 @@ import { rehydrate } from '../actors/replay.js';
 import { upcast } from '../actors/upcast.js';
 import type { DueTimer, EventLog, ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
 import { LIMITS, streamName, type StreamRef } from '../storage/keys.js';
-import { openEventLog } from '../storage/lmdb-event-log.js';
+import { openLmdbEventLog } from '../storage/lmdb-event-log.js';
 import { RuntimeClosedError } from '../storage/errors.js';
 import { InvalidCommandError } from '../actors/errors.js';
 import { UnknownProjectionError } from '../projections/errors.js';
@@ -40,9 +40,15 @@ import { TimerScheduler } from './timer-scheduler.js';
  * await runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 10 });
  */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  return openRuntime(options);
+}
+
+/** createRuntime on another clock (the testing kit's manual clock), which the log's retention reads too; not public. */
+export function openRuntime(options: RuntimeOptions, clock?: RuntimeClock): Promise<Runtime> {
   const resolved = resolveOptions(options);
   const { path, durability, maxEventBytes, commandIdRetentionMs } = resolved;
-  return startRuntime(resolved, openEventLog({ path, durability, maxEventBytes, commandIdRetentionMs }));
+  const log = openLmdbEventLog({ path, durability, maxEventBytes, commandIdRetentionMs, clock: clock && (() => clock.now()) });
+  return startRuntime(resolved, log, clock);
 }
 
 /** Starts a runtime on an already open log (tests open it with fault injection); not public. */

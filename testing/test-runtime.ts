@@ -5,9 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeClosedError } from '../storage/errors.js';
-import { openLmdbEventLog } from '../storage/lmdb-event-log.js';
-import { resolveOptions } from '../runtime/options.js';
-import { startRuntime } from '../runtime/runtime.js';
+import { openRuntime } from '../runtime/runtime.js';
 import type { Runtime, RuntimeOptions } from '../runtime/types.js';
 import { ManualClock } from './manual-clock.js';
 
@@ -52,12 +50,7 @@ export async function createTestRuntime(options: TestRuntimeOptions): Promise<Te
   if (manualClock !== undefined && typeof manualClock !== 'boolean') throw new TypeError(`options.manualClock must be a boolean (got ${String(manualClock)})`);
   const clock = manualClock ? new ManualClock(Date.now()) : undefined;
   const path = await mkdtemp(join(tmpdir(), 'rehydra-test-'));
-  const open = (): Promise<Runtime> => {
-    const resolved = resolveOptions({ ...runtimeOptions, path });
-    const { durability, maxEventBytes, commandIdRetentionMs } = resolved;
-    const log = openLmdbEventLog({ path, durability, maxEventBytes, commandIdRetentionMs, clock: clock && (() => clock.now()) });
-    return startRuntime(resolved, log, clock);
-  };
+  const open = (): Promise<Runtime> => openRuntime({ ...runtimeOptions, path }, clock);
   let runtime: Runtime;
   try {
     runtime = await open();
