@@ -19,7 +19,7 @@ const onXState = defineAggregate({ type: 'account', machine: accountMachine, com
 const compiled = defineAggregate({ type: 'account', machine: accountMachine, commands: account.commands as never, snapshotEvery: 10 });
 
 /** A seeded mix of opens, deposits, withdrawals (some refused), closes and reopens over a few accounts. */
-function commands(seed: number, n: number): { id: string; command: Record<string, unknown> }[] {
+function commands(seed: number, n: number): { id: string; command: { type: string; [field: string]: unknown } }[] {
   const random = seededRandom(seed);
   return Array.from({ length: n }, () => {
     const id = `a-${pick(random, 4)}`;
