@@ -61,7 +61,7 @@ export function formatComparison(previous: PreviousRun, current: Results, quick:
   const widths = [0, 1, 2, 3].map((column) => Math.max(0, ...rows.map((row) => row[column]!.length)));
   const lines = rows.map((row) => row.map((cell, column) => (column === 3 ? cell.padStart(widths[3]!) : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd());
   const notes = [
-    ...(previous.quick !== quick ? [`(the old run was ${previous.quick ? '' : 'not '}--quick and this one is ${quick ? '' : 'not'}: sizes differ)`] : []),
+    ...(previous.quick !== quick ? [`(sizes differ: the old run was ${kindOf(previous.quick)}, this one ${kindOf(quick)})`] : []),
     ...(unmatched > 0 ? [`(${unmatched} figure${unmatched === 1 ? '' : 's'} of this run not in the old file)`] : []),
   ];
   return [`change against ${previous.file} (${previous.date}, commit ${previous.commit}):`, ...lines, ...notes].join('\n');
@@ -80,6 +80,10 @@ function comparable(figures: Figures): [string, FigureName, number][] {
     }
   }
   return out;
+}
+
+function kindOf(quick: boolean): string {
+  return quick ? 'a --quick run' : 'a full-size run';
 }
 
 function change(before: number, after: number): string {

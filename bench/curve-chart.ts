@@ -29,7 +29,7 @@ export function curveSpec(points: readonly CurvePoint[], caption: string): TopLe
       {
         mark: { type: 'line', point: true },
         encoding: {
-          strokeDash: { field: 'percentile', type: 'nominal', title: 'percentile' },
+          strokeDash: { field: 'percentile', type: 'nominal', title: 'percentile', legend: { symbolType: 'stroke' } },
           order: { field: 'inflight', type: 'quantitative' },
           detail: { field: 'percentile', type: 'nominal' },
         },

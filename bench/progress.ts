@@ -1,7 +1,7 @@
 // Where a run is and how long it has left, on stderr: a cli-progress bar on a terminal, or one
 // plain line per scenario round when stderr is a file or a CI log (no control characters there).
 // Time left weighs each round by its scenario's expected seconds, scaled by the pace measured so far.
-import { MultiBar, type SingleBar } from 'cli-progress';
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 
 /** The rounds still to run and the time so far: what the time left is estimated from. */
 export interface Pace {
@@ -86,7 +86,7 @@ export function createRunProgress(options: RunProgressOptions): RunProgress {
     hideCursor: true,
     gracefulExit: true,
     linewrap: false,
-  });
+  }, Presets.shades_classic);
   const bar: SingleBar = bars.create(options.totalWeight, 0, status());
   // The bar's own timer only redraws; this one moves it on while a long round runs.
   const ticker = setInterval(() => bar.update(estimate(pace()).doneWeight, status()), 1_000);
