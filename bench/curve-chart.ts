@@ -14,6 +14,9 @@ function rows(points: readonly CurvePoint[]) {
   ]);
 }
 
+/** Dashes in grey: the dashes, not the systems' colours, tell p50 from p99. */
+const PERCENTILE_LEGEND = { symbolType: 'stroke', symbolStrokeWidth: 2, encode: { symbols: { update: { stroke: { value: '#555' } } } } } as const;
+
 /** The chart's Vega-Lite spec: rate across, latency up (both log), a line per system and percentile. */
 export function curveSpec(points: readonly CurvePoint[], caption: string): TopLevelSpec {
   const x = { field: 'perSec', type: 'quantitative', scale: { type: 'log' }, title: 'commands handled per second (log)' } as const;
@@ -29,7 +32,7 @@ export function curveSpec(points: readonly CurvePoint[], caption: string): TopLe
       {
         mark: { type: 'line', point: true },
         encoding: {
-          strokeDash: { field: 'percentile', type: 'nominal', title: 'percentile', legend: { symbolType: 'stroke' } },
+          strokeDash: { field: 'percentile', type: 'nominal', title: 'percentile', legend: PERCENTILE_LEGEND },
           order: { field: 'inflight', type: 'quantitative' },
           detail: { field: 'percentile', type: 'nominal' },
         },

@@ -64,7 +64,7 @@ const curve: Scenario = {
     "bank workload (commands.10k's shape); rehydra with createRuntime defaults (durability 'sync'), Emmett's DeciderCommandHandler on " +
     'getInMemoryEventStore as peer.emmett.memory; accounts opened first (untimed), then per level 20 commands per slot in flight ' +
     '(1,000 to 20,000), each level on fresh commands, levels in rising order on the same runtime and store',
-  expectedSeconds: 40,
+  expectedSeconds: 25,
   run: async (context) => {
     const accounts = context.quick ? 1_000 : 10_000;
     const sizes = INFLIGHT_LEVELS.map((inflight) => commandsAt(inflight, context.quick));
