@@ -72,12 +72,15 @@ export function createRunProgress(options: RunProgressOptions): RunProgress {
     done, rounds: options.rounds, label: current.label,
     elapsed: formatDuration(performance.now() - startedAt), left: formatDuration(estimate(pace()).leftMs),
   });
+  const begin = (label: string, weight: number) => {
+    current = { label, weight, startedAt: performance.now() };
+  };
   const finish = () => {
     doneWeight += current.weight;
     doneMs = performance.now() - startedAt;
     done++;
   };
-  if (!options.stream.isTTY) return createPlainProgress(options.stream, status, (label, weight) => (current = { label, weight, startedAt: performance.now() }), finish);
+  if (!options.stream.isTTY) return createPlainProgress(options.stream, status, begin, finish);
 
   const bars = new MultiBar({
     stream: options.stream,
@@ -93,7 +96,7 @@ export function createRunProgress(options: RunProgressOptions): RunProgress {
   ticker.unref();
   return {
     start: (label, weight) => {
-      current = { label, weight, startedAt: performance.now() };
+      begin(label, weight);
       bar.update(doneWeight, status());
     },
     log: (line) => bars.log(`${line}\n`),
