@@ -15,23 +15,23 @@ const INFLIGHT = 1_000;
 /** The same seed as commands.10k: these are the first commands of its workload. */
 const SEED = 5;
 
-type AccountEvent =
+export type AccountEvent =
   | Event<'AccountOpened', { owner: string; initial: number }>
   | Event<'MoneyDeposited', { amount: number }>
   | Event<'MoneyWithdrawn', { amount: number }>;
 
-type AccountCommand =
+export type AccountCommand =
   | Command<'OpenAccount', { owner: string; initial: number }>
   | Command<'DepositMoney', { amount: number }>
   | Command<'WithdrawMoney', { amount: number }>;
 
-interface Account {
+export interface Account {
   readonly open: boolean;
   readonly balance: number;
 }
 
 /** The domain's refusal, told apart from Emmett's own errors by class. */
-class InsufficientFundsError extends Error {}
+export class InsufficientFundsError extends Error {}
 
 function decide(command: AccountCommand, state: Account): AccountEvent {
   switch (command.type) {
@@ -60,13 +60,13 @@ function evolve(state: Account, event: AccountEvent): Account {
 }
 
 /** Conflicts retried and withdrawals refused, for the progress line. */
-interface PeerCounts {
+export interface PeerCounts {
   conflicts: number;
   refused: number;
 }
 
 /** Emmett's decider command handler for the account, retrying version conflicts at once. */
-function accountHandler(counts: PeerCounts) {
+export function accountHandler(counts: PeerCounts) {
   return DeciderCommandHandler<Account, AccountCommand, AccountEvent>({
     decide,
     evolve,
@@ -84,7 +84,7 @@ function accountHandler(counts: PeerCounts) {
 }
 
 /** Workload command `i` in Emmett's shape (`{ type, data }`). */
-function emmettCommand(workload: BankWorkload, i: number): AccountCommand {
+export function emmettCommand(workload: BankWorkload, i: number): AccountCommand {
   const amount = workload.amount[i]!;
   return workload.withdrawal[i] === 1 ? { type: 'WithdrawMoney', data: { amount } } : { type: 'DepositMoney', data: { amount } };
 }

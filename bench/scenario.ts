@@ -15,9 +15,20 @@ export interface Figures {
   /** From reopening a runtime to every overdue timer fired (bench/timers.bench.ts). */
   restartOverdueMs?: number;
   n: number;
+  /** Points of a latency–throughput curve (bench/curve.bench.ts), drawn as docs/benchmarks-curve.svg. */
+  curve?: readonly CurvePoint[];
 }
 
-export type FigureName = Exclude<keyof Figures, 'n'>;
+/** One system at one concurrency: its rate and latency percentiles. */
+export interface CurvePoint {
+  readonly system: string;
+  readonly inflight: number;
+  readonly perSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+export type FigureName = Exclude<keyof Figures, 'n' | 'curve'>;
 
 /** Every figure name, in the order the table shows them. */
 export const FIGURE_NAMES: readonly FigureName[] = ['perSec', 'ms', 'p50Ms', 'p99Ms', 'p99LateMs', 'restartOverdueMs', 'bytes', 'diskBytesPerEvent'];
@@ -63,6 +74,8 @@ export interface Scenario {
   readonly settings?: string;
   /** Rounds in a full run (interleaved with other scenarios' rounds, median kept); 1 in --quick. @default 1 */
   readonly rounds?: number;
+  /** Seconds one full-size round takes on the reference machine, for the progress bar's time left. @default 6 */
+  readonly expectedSeconds?: number;
   readonly figures?: Partial<Record<FigureName, FigureSpec>>;
   run(context: ScenarioContext): Promise<Figures>;
 }
