@@ -292,7 +292,7 @@ export class AggregateActor {
     if (options.commandId !== undefined) {
       const prior = log.commandResult(this.stream, options.commandId);
       // The first result, in this command's turn: after the writes queued before it.
-      if (prior) return this.reply(work, (this.last ??= prior.commit), () => prior.result);
+      if (prior) return this.reply(work, (this.last ??= prior.commit), prior.result);
     }
     if (options.expectedVersion !== undefined && options.expectedVersion !== this.version) {
       throw new ConcurrencyError(this.name, options.expectedVersion, this.version);
@@ -328,7 +328,7 @@ export class AggregateActor {
       if (events.length > 0) this.reset();
       throw error;
     }
-    this.reply(work, staged.commit, () => staged.result, staged.result);
+    this.reply(work, staged.commit, staged.result, staged.result);
   }
 
   /** Stages an append of this stream, then moves the actor's version, timers and last write along with it. */
@@ -394,10 +394,11 @@ export class AggregateActor {
 
   /**
    * Acknowledges the command once `after` (this.last: its own write or the latest one before it)
-   * is durable. Every reply and refusal hangs directly off `this.last`, never off a promise derived
-   * from it (which would settle a turn late), so replies of one actor settle in send order.
+   * is durable (`result` a function when it can only be known then). Every reply and refusal
+   * hangs directly off `this.last`, never off a promise derived from it (which would settle a
+   * turn late), so replies of one actor settle in send order.
    */
-  private reply(work: CommandWork, after: Promise<unknown>, result: () => SendResult, own?: AppendResult): void {
+  private reply(work: CommandWork, after: Promise<unknown>, result: SendResult | (() => SendResult), own?: AppendResult): void {
     this.inflight++;
     after.then(
       () => {
@@ -406,7 +407,7 @@ export class AggregateActor {
         // should not keep its last result alive.
         if (this.last === after) this.last = undefined;
         this.host.accepted((performance.now() - work.started) * 1000);
-        work.resolve(result());
+        work.resolve(typeof result === 'function' ? result() : result);
       },
       (error: unknown) => {
         this.inflight--;

@@ -66,10 +66,11 @@ function describe(issues: readonly CommandIssue[]): string {
  * schema's issues when the fields fail it.
  */
 export function validateCommand(
-  schemas: Readonly<Record<string, StandardSchemaV1>>, aggregateType: string, stream: string, command: Command,
+  schemas: Readonly<Record<string, StandardSchemaV1>>, aggregateType: string, aggregateId: string, command: Command,
 ): Command {
   const schema = schemas[command.type];
   if (schema === undefined) return command;
+  const stream = `${aggregateType}/${aggregateId}`;
   const { type, ...fields } = command;
   const result = resultOf(schema, fields, () => new InvalidCommandError(stream, asyncRefused(aggregateType, type)));
   if (result.issues) {

@@ -39,13 +39,13 @@ function eventTypeProblem(type: string): string | undefined {
  * throws InvalidCommandError (malformed, or failing its schema, with the schema's issues) or
  * UnknownCommandError. Runs before the command is queued: a refused one never waits for a turn.
  */
-export function admit(definition: AggregateDefinition, stream: string, command: unknown): Command {
+export function admit(definition: AggregateDefinition, aggregateId: string, command: unknown): Command {
   if (typeof command !== 'object' || command === null || typeof (command as Command).type !== 'string') {
-    throw new InvalidCommandError(stream, 'the command must be an object with a string `type`');
+    throw new InvalidCommandError(`${definition.type}/${aggregateId}`, 'the command must be an object with a string `type`');
   }
   const { type } = command as Command;
   if (!Object.hasOwn(definition.commands, type)) throw new UnknownCommandError(definition.type, type, Object.keys(definition.commands));
-  return validateCommand(definition.schemas, definition.type, stream, command as Command);
+  return validateCommand(definition.schemas, definition.type, aggregateId, command as Command);
 }
 
 /**

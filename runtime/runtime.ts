@@ -122,25 +122,29 @@ class RehydraRuntime implements Runtime, ActorHost {
     try {
       const definition = this.definitionFor(aggregateType, aggregateId, 'send to');
       // Admitted at the door (well formed, known, valid for its schema): a refused command never queues.
-      const admitted = admit(definition, `${aggregateType}/${aggregateId}`, command);
+      const admitted = admit(definition, aggregateId, command);
       if (options !== NO_OPTIONS) checkSendOptions(aggregateType, aggregateId, options);
       const now = performance.now();
-      // Counted once an actor takes it: a refusal at the door (ActorLimitError too) is not outstanding.
-      const submit = (actor: AggregateActor): Promise<SendResult> => {
-        this.metricsRecorder.commandsSubmitted++;
-        return actor.send(admitted, options, now);
-      };
-      return this.withActor(definition, aggregateId, now, submit);
+      // withActor without a closure per command in the usual case, a live actor.
+      const live = this.registry.use(aggregateType, aggregateId, now);
+      if (live) return this.submit(live, admitted, options, now);
+      return this.withNewActor(definition, aggregateId, now, (actor) => this.submit(actor, admitted, options, now));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** Counted once an actor takes it: a refusal at the door (ActorLimitError too) is not outstanding. */
+  private submit(actor: AggregateActor, command: Command, options: SendOptions, now: number): Promise<SendResult> {
+    this.metricsRecorder.commandsSubmitted++;
+    return actor.send(command, options, now);
   }
 
   async explain(aggregateType: string, aggregateId: string, command: Command): Promise<Explanation> {
     const definition = this.definitionFor(aggregateType, aggregateId, 'explain on');
     let admitted: Command;
     try {
-      admitted = admit(definition, `${aggregateType}/${aggregateId}`, command);
+      admitted = admit(definition, aggregateId, command);
     } catch (error) {
       return { accepted: false, error };
     }
@@ -303,7 +307,11 @@ class RehydraRuntime implements Runtime, ActorHost {
    */
   private withActor<T>(definition: AggregateDefinition, aggregateId: string, now: number, use: (actor: AggregateActor) => T): T {
     const live = this.registry.use(definition.type, aggregateId, now);
-    if (live) return use(live);
+    return live ? use(live) : this.withNewActor(definition, aggregateId, now, use);
+  }
+
+  /** withActor when the registry has no live actor for the stream: a new one, rehydrated. */
+  private withNewActor<T>(definition: AggregateDefinition, aggregateId: string, now: number, use: (actor: AggregateActor) => T): T {
     const stream: StreamRef = { type: definition.type, id: aggregateId };
     if (!this.registry.admit(now)) throw new ActorLimitError(streamName(stream), this.options.maxActiveActors);
     const actor = new AggregateActor(definition, stream, this);

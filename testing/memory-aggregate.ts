@@ -86,8 +86,7 @@ export class MemoryAggregate {
 
   /** Decides `command` as the runtime does and stores its events; throws what send() would reject with. */
   send(command: Command): DomainEvent[] {
-    const stream = streamName(this.stream);
-    const { value: events, actions } = recordTimers(() => decide(this.definition, this.stream, this.actor, admit(this.definition, stream, command)));
+    const { value: events, actions } = recordTimers(() => decide(this.definition, this.stream, this.actor, admit(this.definition, this.stream.id, command)));
     // The runtime stores (and so arms) nothing for a command without events.
     if (events.length > 0) this.append(events.map(({ type, ...data }, i) => this.stored(type, data, false, this.version + 1 + i)), actions);
     return events;
