@@ -14,7 +14,7 @@ import { quirky, UNLUCKY_AMOUNT } from '../fixtures/runtime-aggregates.js';
 import { EVENT_TYPES, supportedMachineArb, TAGS, UNKNOWN_EVENT, unsupportedMachineArb, type RandomMachine, type Unsupported } from '../support/random-machine.js';
 import { lockstep, xstateSide, type Probes, type StartSide } from '../support/lockstep.js';
 
-// Replays a reported failure: FC_SEED=<seed> FC_PATH=<path> npx vitest run test/actors/compiled-differential.test.ts
+// Replays a reported failure: FC_SEED=<seed> FC_PATH=<path> npx vitest run test/actors/compiled-differential.prop.test.ts
 const replay = process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {};
 
 /** What the machine under test runs on: until the compiler lands, XState itself. */
