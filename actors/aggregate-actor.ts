@@ -3,7 +3,7 @@
 // flushed: pipelining); its ack waits for durability, and acks resolve in order. Anything that
 // leaves the live actor ahead of what will be on disk (an illegal second event, an encoding
 // error, a failed write) resets it: the actor is rebuilt from disk once its writes have settled.
-import type { AnyActor } from 'xstate';
+import type { LiveActor } from './live-actor.js';
 import { ConcurrencyError, EncodingError, type PersistenceError } from '../storage/errors.js';
 import type { AppendLog, AppendResult, CommandLedger, EventMetadata, NewEvent, SnapshotStore, StagedAppend, StreamAppend, TimerStore } from '../storage/event-log.js';
 import { appendFailed } from '../storage/group-commit.js';
@@ -49,7 +49,7 @@ interface CommandWork {
 interface QueryWork {
   readonly kind: 'query';
   /** Reads the live actor in this query's turn; returns the reply, sent once earlier writes are durable. */
-  readonly read: (actor: AnyActor, version: number) => () => void;
+  readonly read: (actor: LiveActor, version: number) => () => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -104,7 +104,7 @@ function initialTimerActions(definition: AggregateDefinition): readonly TimerAct
 export class AggregateActor {
   /** Monotonic time of the last command or query, for idle passivation. */
   lastUsed = 0;
-  private actor: AnyActor | undefined;
+  private actor: LiveActor | undefined;
   private version = 0;
   private status: 'loading' | 'ready' | 'failed' = 'loading';
   private failure: unknown;
@@ -175,7 +175,7 @@ export class AggregateActor {
     return this.query((actor) => explainCommand(this.definition, this.stream, actor, command));
   }
 
-  private query<T>(read: (actor: AnyActor, version: number) => T): Promise<T> {
+  private query<T>(read: (actor: LiveActor, version: number) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => this.submit({
       kind: 'query',
       read: (actor, version) => {

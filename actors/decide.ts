@@ -3,7 +3,7 @@
 // snapshot, its output must be domain events, and each event is sent to the live actor in turn,
 // which is both the statechart's legality check and the apply (one transition per event). A
 // refusal is a typed error; the actor has moved (and must be rebuilt) iff its snapshot changed.
-import type { AnyActor } from 'xstate';
+import type { LiveActor } from './live-actor.js';
 import { streamName, type StreamRef } from '../storage/keys.js';
 import { isWellFormed } from '../storage/storable.js';
 import { applyEvent, failureOf } from './apply-event.js';
@@ -52,7 +52,7 @@ export function admit(definition: AggregateDefinition, stream: string, command: 
  * Runs an admitted `command`'s handler on `actor` and applies the events it returns; returns them,
  * or throws UnknownCommandError, the handler's own error, InvalidCommandError, IllegalEventError or ApplyError.
  */
-export function decide(definition: AggregateDefinition, stream: StreamRef, actor: AnyActor, command: Command): DomainEvent[] {
+export function decide(definition: AggregateDefinition, stream: StreamRef, actor: LiveActor, command: Command): DomainEvent[] {
   const handler = Object.hasOwn(definition.commands, command.type) ? definition.commands[command.type] : undefined;
   if (!handler) throw new UnknownCommandError(definition.type, command.type, Object.keys(definition.commands));
   const events = toEvents(stream, command.type, handler(command, actor.getSnapshot()));

@@ -4,6 +4,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
 import type { StoredEvent } from '../storage/event-log.js';
+import { compileMachine, type CompiledMachine } from './compiled-machine.js';
 import { assertDeterministic } from './determinism-guard.js';
 import { machineFingerprint } from './fingerprint.js';
 import type { CheckedHandlers, CommandHandler, CommandUnion } from './inference.js';
@@ -43,6 +44,12 @@ export interface AggregateConfig<
   readonly snapshotVersion?: number;
   /** Upcasters by stored event type, applied on every read. */
   readonly upcasters?: Readonly<Record<string, Upcaster>>;
+  /**
+   * Run the machine as compiled transitions (the same steps as XState, far cheaper) when its shape
+   * allows; `false` keeps it on an XState actor. A machine that cannot be compiled (delays,
+   * always, invoke, history, custom actions, …) runs on XState either way. @default true
+   */
+  readonly compile?: boolean;
 }
 
 /** A validated aggregate definition, ready for `createRuntime({ aggregates })`. */
@@ -55,6 +62,10 @@ export interface AggregateDefinition<TMachine extends AnyStateMachine = AnyState
   readonly snapshotEvery: number;
   readonly fingerprint: string;
   readonly upcasters: Readonly<Record<string, Upcaster>>;
+  /** The compiled machine, or undefined when the aggregate runs on XState (see `compilation`). */
+  readonly compiled: CompiledMachine | undefined;
+  /** Whether the machine runs compiled, or why not ('compile: false', or what the compiler could not reproduce). */
+  readonly compilation: { readonly compiled: true } | { readonly compiled: false; readonly reason: string };
   /** Type-only, never set: the command union inferred from the handlers (see `CommandOf`). */
   readonly '~command'?: TCommand;
 }
@@ -82,7 +93,7 @@ export function defineAggregate<
   TSchemas extends Readonly<Record<string, StandardSchemaV1>>,
 >(config: AggregateConfig<TMachine, TEventType, TCommands, TSchemas>): AggregateDefinition<TMachine, CommandUnion<TCommands, TSchemas>> {
   if (typeof config !== 'object' || config === null) throw new TypeError('defineAggregate needs an options object');
-  const { type, machine, commands, schemas = {}, snapshotEvery = 100, snapshotVersion = 0, upcasters = {} } = config;
+  const { type, machine, commands, schemas = {}, snapshotEvery = 100, snapshotVersion = 0, upcasters = {}, compile = true } = config;
   if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) {
     throw new TypeError(`options.type must be a name of letters, digits, '_', '.' or '-' starting with a letter (got ${JSON.stringify(type)})`);
   }
@@ -104,7 +115,9 @@ export function defineAggregate<
   for (const [name, upcaster] of Object.entries(upcasters)) {
     if (typeof upcaster !== 'function') throw new TypeError(`options.upcasters.${name} of aggregate "${type}" must be a function`);
   }
+  if (typeof compile !== 'boolean') throw new TypeError(`options.compile of aggregate "${type}" must be a boolean (got ${String(compile)})`);
   assertDeterministic(type, machine);
+  const compilation = compile ? compileMachine(machine) : { declined: 'compile: false' };
   return Object.freeze({
     type,
     machine,
@@ -113,5 +126,7 @@ export function defineAggregate<
     snapshotEvery,
     fingerprint: machineFingerprint(machine, snapshotVersion),
     upcasters: Object.freeze({ ...upcasters }),
+    compiled: 'compiled' in compilation ? compilation.compiled : undefined,
+    compilation: Object.freeze('compiled' in compilation ? { compiled: true as const } : { compiled: false as const, reason: compilation.declined }),
   });
 }

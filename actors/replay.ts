@@ -3,18 +3,20 @@
 // does not accept is schema drift and fails loudly, naming stream, version, type and state.
 // Rehydration starts from the latest snapshot whose fingerprint matches the machine (never one
 // written by another definition).
-import { createActor, type AnyActor } from 'xstate';
+import { createActor } from 'xstate';
 import type { LogReader, SnapshotStore, StoredEvent, StoredSnapshot, StreamReader } from '../storage/event-log.js';
 import { streamName, type StreamRef } from '../storage/keys.js';
 import { applyEvent, failureOf } from './apply-event.js';
+import { CompiledActor } from './compiled-actor.js';
 import type { AggregateDefinition } from './define-aggregate.js';
 import { ReplayError } from './errors.js';
+import type { LiveActor } from './live-actor.js';
 import { INERT_CLOCK, inspectTimers, isTimed } from './timers.js';
 import { toDomainEvent, upcast } from './upcast.js';
 
 /** A live actor and the stream version it reflects. */
 export interface Rehydrated {
-  readonly actor: AnyActor;
+  readonly actor: LiveActor;
   readonly version: number;
   /** Events replayed after the snapshot (or from the start). */
   readonly replayed: number;
@@ -33,8 +35,12 @@ export interface ReplayTarget {
 // rethrowing them as unhandled errors.
 const IGNORE_ERRORS = { error: () => undefined };
 
-/** Creates and starts an actor of the definition, from an XState persisted snapshot if given. */
-export function startActor(definition: AggregateDefinition, persisted?: unknown): AnyActor {
+/**
+ * Creates and starts an actor of the definition, from an XState persisted snapshot if given: on
+ * its compiled machine when it has one, on XState otherwise (both read and write the same snapshots).
+ */
+export function startActor(definition: AggregateDefinition, persisted?: unknown): LiveActor {
+  if (definition.compiled) return new CompiledActor(definition.compiled, persisted).start();
   // Only a machine with `after` needs the inert clock and the inspection (both cost memory per actor).
   const options = isTimed(definition.machine) ? { snapshot: persisted as never, clock: INERT_CLOCK, inspect: inspectTimers }
     : persisted === undefined ? undefined : { snapshot: persisted as never };
@@ -50,7 +56,7 @@ export function startActor(definition: AggregateDefinition, persisted?: unknown)
  * many were. Throws ReplayError, with the actor stopped, at an event the machine refuses.
  */
 export function replay(
-  definition: AggregateDefinition, actor: AnyActor, events: Iterable<StoredEvent>, version = 0,
+  definition: AggregateDefinition, actor: LiveActor, events: Iterable<StoredEvent>, version = 0,
   stopBefore?: (event: StoredEvent) => boolean,
 ): { version: number; replayed: number } {
   let replayed = 0;

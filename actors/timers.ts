@@ -4,7 +4,8 @@
 // and while a command (or a firing) is decided, the delayed raises and cancels XState executes are
 // recorded through its inspection API. They become the timers that command arms and clears, stored
 // in its commit; replay, which must not arm anything, records nothing.
-import type { AnyActor, AnyStateMachine, InspectionEvent } from 'xstate';
+import type { AnyStateMachine, InspectionEvent } from 'xstate';
+import type { LiveActor } from './live-actor.js';
 import type { NewEvent, PendingTimer, TimerChanges } from '../storage/event-log.js';
 import { applyEvent, type ApplyOutcome } from './apply-event.js';
 
@@ -99,7 +100,7 @@ export interface Firing {
  * (a guard said no) or failed, the timer is spent all the same, as in XState, and nothing is stored.
  * The runtime's actor and the testing kit both fire through here, so they cannot disagree.
  */
-export function fireTimer(actor: AnyActor, pending: ReadonlyMap<string, number>, id: string, now: number): Firing {
+export function fireTimer(actor: LiveActor, pending: ReadonlyMap<string, number>, id: string, now: number): Firing {
   const { value: outcome, actions } = recordTimers(() => applyEvent(actor, { type: id }));
   const { next, changes } = applyTimerActions(pending, outcome === 'applied' ? actions : [], now, id);
   const events = outcome === 'applied' ? [{ type: id, data: {}, metadata: { timestamp: now, timer: true } }] : [];

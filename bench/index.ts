@@ -11,6 +11,7 @@ import { describeMachine } from './machine.js';
 import { scenarios as memory } from './memory.bench.js';
 import { scenarios as peerEmmett } from './peer-emmett.bench.js';
 import { scenarios as projections } from './projections.bench.js';
+import { scenarios as projectionsLag } from './projections-lag.bench.js';
 import { scenarios as rehydrate } from './rehydrate.bench.js';
 import { formatSettings, formatTable, writeResults } from './report.js';
 import { combineRounds, describeRounds } from './rounds.js';
@@ -25,7 +26,7 @@ import { scenarios as xstateLimits } from './xstate-limits.bench.js';
  * the two limits, the peer, rehydra's figures, then issue 2's storage questions (extra keys).
  */
 const ALL: readonly Scenario[] = [
-  ...storageAppend, ...xstateLimits, ...peerEmmett, ...commands, ...hotAggregate, ...rehydrate, ...projections, ...memory,
+  ...storageAppend, ...xstateLimits, ...peerEmmett, ...commands, ...hotAggregate, ...rehydrate, ...projections, ...projectionsLag, ...memory,
   ...timers, ...durableAck,
 ];
 

@@ -1,11 +1,13 @@
 // What does XState alone cost per event? A bare `actor.send` of the bank machine's
 // MoneyDeposited, to random actors among 10,000 live ones (the evolve limit, half of `limit`)
 // and to one hot actor (the replay limit). No subscription, no runtime: the floor under both.
+// Beside them, the same sends to actors of the compiled machine: what compiling buys per event.
 import { createActor, type Actor } from 'xstate';
-import { accountMachine } from '../fixtures/bank-account.js';
+import { CompiledActor } from '../actors/compiled-actor.js';
+import { account, accountMachine } from '../fixtures/bank-account.js';
 import { EVOLVE_LIMIT_KEY } from './limit.js';
 import { measureMicro } from './micro.js';
-import type { Figures, Scenario, ScenarioContext } from './scenario.js';
+import { figureOf, type Figures, type Scenario, type ScenarioContext } from './scenario.js';
 import { pick, seededRandom } from '../fixtures/seeded-random.js';
 
 const LIVE = 10_000;
@@ -14,13 +16,25 @@ const SEED = 7;
 const PICKS = 1 << 16;
 const DEPOSIT = { type: 'MoneyDeposited', amount: 1 } as const;
 
-type AccountActor = Actor<typeof accountMachine>;
+/** What the timed loop needs of an actor, XState's or compiled. */
+interface AccountActor {
+  send(event: typeof DEPOSIT): void;
+  stop(): unknown;
+}
 
 /** A started actor in state `open`, so MoneyDeposited is accepted. */
-function openActor(i: number): AccountActor {
+function openActor(i: number): Actor<typeof accountMachine> {
   const actor = createActor(accountMachine);
   actor.start();
   actor.send({ type: 'AccountOpened', owner: `owner-${i}`, initial: 100 });
+  return actor;
+}
+
+/** A started actor of the compiled account machine, in state `open`. */
+function openCompiledActor(i: number): AccountActor {
+  const actor = new CompiledActor(account.compiled!).start();
+  const opened = { type: 'AccountOpened', owner: `owner-${i}`, initial: 100 };
+  actor.send(opened);
   return actor;
 }
 
@@ -51,6 +65,21 @@ const randomSend: Scenario = {
   },
 };
 
+const compiledSend: Scenario = {
+  key: 'raw.compiled.send',
+  title: 'bare send(MoneyDeposited) to random compiled actors among 10,000 live ones (raw.xstate.send, compiled)',
+  rounds: 3,
+  settings: 'as raw.xstate.send, on CompiledActor of the compiled account machine (account.compiled)',
+  figures: { perSec: { against: figureOf(EVOLVE_LIMIT_KEY, 'perSec') } },
+  run: (context) => {
+    const actors = Array.from({ length: LIVE }, (_, i) => openCompiledActor(i));
+    const random = seededRandom(SEED);
+    const picks = Uint16Array.from({ length: PICKS }, () => pick(random, LIVE));
+    let next = 0;
+    return timeSends(context, 'compiled send, one of 10,000', actors, () => actors[picks[next++ & (PICKS - 1)]!]!.send(DEPOSIT));
+  },
+};
+
 const hotSend: Scenario = {
   key: 'raw.xstate.hot',
   title: 'bare actor.send(MoneyDeposited) on one live actor (the replay limit)',
@@ -63,4 +92,4 @@ const hotSend: Scenario = {
   },
 };
 
-export const scenarios: readonly Scenario[] = [randomSend, hotSend];
+export const scenarios: readonly Scenario[] = [randomSend, compiledSend, hotSend];

@@ -8,9 +8,13 @@ const MAX_ENTRIES = 100_000;
 const caches = new Map<string, PartitionCache>();
 let entries = 0;
 
+/** What `lookup` returns for a key the cache knows is absent (undefined means: not cached). */
+export const ABSENT = null;
+
 /** One partition's committed values, as this thread last read or wrote them. */
 export class PartitionCache {
-  private readonly values = new Map<string, Uint8Array | undefined>();
+  /** `ABSENT` for a key known to have no committed value: one Map lookup answers both questions. */
+  private readonly values = new Map<string, Uint8Array | typeof ABSENT>();
 
   private constructor(private checkpoint: number) {}
 
@@ -24,21 +28,19 @@ export class PartitionCache {
     return cache;
   }
 
-  has(key: string): boolean {
-    return this.values.has(key);
-  }
-
-  get(key: string): Uint8Array | undefined {
+  /** The committed bytes of `key`, `ABSENT` if it has none, undefined if this cache does not know. */
+  lookup(key: string): Uint8Array | typeof ABSENT | undefined {
     return this.values.get(key);
   }
 
   /** Keeps the committed value of `key` as read from LMDB. */
   remember(key: string, raw: Uint8Array | undefined): void {
-    if (!this.values.has(key) && ++entries > MAX_ENTRIES) {
+    const size = this.values.size;
+    this.values.set(key, raw ?? ABSENT);
+    if (this.values.size > size && ++entries > MAX_ENTRIES) {
       for (const cache of caches.values()) cache.clear();
-      entries = 1;
+      entries = 0;
     }
-    this.values.set(key, raw);
   }
 
   /** Records a successful commit: its writes are now the committed values. */

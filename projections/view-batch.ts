@@ -33,7 +33,8 @@ export class ViewBatch implements ProjectionView {
 
   get(key: string): unknown {
     checkViewKey(key);
-    if (this.writes.has(key)) return decodeValue(this.writes.get(key));
+    const written = this.writes.get(key);
+    if (written !== undefined || this.writes.has(key)) return decodeValue(written);
     const raw = this.committed(key);
     if (this.partitions) {
       const reads = key === this.owner ? this.ownReads : this.foreignReads;
@@ -88,7 +89,10 @@ export class ViewBatch implements ProjectionView {
    */
   private committed(key: string): Uint8Array | undefined {
     const cacheable = !this.partitions || (key === this.owner && !this.partitions.foreignWrites());
-    if (cacheable && this.cache.has(key)) return this.cache.get(key);
+    if (cacheable) {
+      const cached = this.cache.lookup(key);
+      if (cached !== undefined) return cached ?? undefined;
+    }
     const raw = this.store.getRaw(this.projection, this.generation, key);
     if (cacheable) this.cache.remember(key, raw);
     return raw;

@@ -58,8 +58,12 @@ export interface ApplyResult {
   readonly error?: { readonly message: string; readonly position: number };
 }
 
-/** Most events per transaction while catching up; fewer when the head is closer. */
-const MAX_BATCH = 4096;
+/**
+ * Most log positions per transaction while catching up; fewer when the head is closer. Large,
+ * because a commit's cost is one fsync plus one put per distinct key: the longer the batch, the
+ * more events of one aggregate fold into a single put (4,096 → 16,384 cut ~10% of catch-up CPU).
+ */
+const MAX_BATCH = 16_384;
 /** A task returns after this long so that other partitions get a thread and the host sees progress. */
 const TASK_BUDGET_MS = 50;
 /** How long a caught-up task waits for the next commit before giving its thread back. */

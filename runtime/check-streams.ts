@@ -3,7 +3,7 @@
 // stored snapshot), with the data directory opened read-only beside any running writer. A stream
 // that fails is reported with where and why; nothing is written.
 import { setImmediate as turn } from 'node:timers/promises';
-import type { AnyActor } from 'xstate';
+import type { LiveActor } from '../actors/live-actor.js';
 import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import { ReplayError } from '../actors/errors.js';
 import { missingState } from '../actors/missing-state.js';
@@ -97,7 +97,7 @@ function* tracked(events: Iterable<StoredEvent>, at: { event?: StoredEvent }): G
   }
 }
 
-function failureAt(stream: StreamRef, event: StoredEvent, actor: AnyActor, error: unknown): FailedStream {
+function failureAt(stream: StreamRef, event: StoredEvent, actor: LiveActor, error: unknown): FailedStream {
   // A ReplayError knows the state before the event; an upcaster that threw left the actor there.
   const state = error instanceof ReplayError ? error.state : (actor.getSnapshot() as { value: unknown }).value;
   return {

@@ -125,6 +125,8 @@ function settledAppend(result: AppendResult): StagedAppend {
 export class LmdbEventLog implements EventLog {
   private readonly env: RootDatabase;
   private readonly log: Database<Buffer, number>;
+  /** The log as scanPartition reads it (opened on first use): see partitionScanLog. */
+  private scanLog: Database<Uint8Array, number> | undefined;
   private readonly headsTable: Database;
   private readonly snapshots: Database;
   private readonly ledgerTable: Database<Buffer, Buffer>;
@@ -357,13 +359,25 @@ export class LmdbEventLog implements EventLog {
     const events: StoredEvent[] = [];
     let lastPosition = fromPosition - 1;
     if (fromPosition >= end) return { events, lastPosition };
-    for (const { key, value } of this.log.getRange({ start: fromPosition, end, snapshot: false })) {
+    for (const { key, value } of this.partitionScanLog().getRange({ start: fromPosition, end, snapshot: false })) {
       lastPosition = key;
       // Only this partition's events are decoded: the id hash is in the header.
       if (value.length >= HEADER_BYTES && readIdHash(value) % partitions !== partition) continue;
       events.push(this.toStored(key, value));
     }
     return { events, lastPosition };
+  }
+
+  /**
+   * The log through a pass-through decoder: a range then yields lmdb-js's one reused read buffer
+   * (valid until the cursor moves, its `length` set per value) instead of a fresh copy of every
+   * value, most of which belong to other partitions and are only looked at for their id hash. The
+   * codec decodes within the value's bounds and copies out what it keeps (copyBuffers).
+   */
+  private partitionScanLog(): Database<Uint8Array, number> {
+    // lmdb-js takes `encoder` on any database, though its types list it on the root's options only.
+    const options = { encoding: 'binary' as const, encoder: { encode: (value: Uint8Array) => value, decode: (bytes: Uint8Array) => bytes } };
+    return (this.scanLog ??= this.env.openDB<Uint8Array, number>('log', options));
   }
 
   eventAt(position: number): StoredEvent | undefined {

@@ -57,6 +57,8 @@ export function decodeValue(raw: Uint8Array | undefined): unknown {
 /** Throws unless `key` can be a view key. */
 export function checkViewKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new TypeError(`a view key must be a string (got ${typeof key})`);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: a short key needs no byte count (handlers call this per get and put).
+  if (key.length * 3 <= MAX_VIEW_KEY_BYTES) return;
   const bytes = Buffer.byteLength(key);
   if (bytes > MAX_VIEW_KEY_BYTES) throw new SizeLimitError(`view key "${key.slice(0, 40)}…"`, bytes, MAX_VIEW_KEY_BYTES);
 }

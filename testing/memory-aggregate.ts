@@ -3,7 +3,7 @@
 // replayed by its replay(), and timers armed, cleared and fired through actors/timers.ts exactly
 // as the runtime's actor does, on a clock that only moves when told: the kit cannot disagree with
 // the runtime about which timer fires when, or what it stores.
-import type { AnyActor } from 'xstate';
+import type { LiveActor } from '../actors/live-actor.js';
 import { failureOf } from '../actors/apply-event.js';
 import { admit, decide } from '../actors/decide.js';
 import type { AggregateDefinition, Command, DomainEvent } from '../actors/define-aggregate.js';
@@ -28,7 +28,7 @@ export class MemoryAggregate {
   private constructor(
     readonly definition: AggregateDefinition,
     readonly stream: StreamRef,
-    private readonly actor: AnyActor,
+    private readonly actor: LiveActor,
   ) {}
 
   /** A new stream of `definition` named `id`: version 0, the machine's initial state, time 0. */
