@@ -4,6 +4,8 @@
 // object stayed the same (rehydra reads "same object" as "event refused").
 import { expect } from 'vitest';
 import { createActor, type AnyStateMachine, type EventObject } from 'xstate';
+import { CompiledActor } from '../../actors/compiled-actor.js';
+import type { CompiledMachine } from '../../actors/compiled-machine.js';
 
 /** The parts of an actor rehydra uses, which both sides provide. */
 export interface Side {
@@ -36,6 +38,10 @@ export const xstateSide: StartSide = (machine, persisted) => {
   actor.subscribe(IGNORE_ERRORS);
   return actor.start() as unknown as Side;
 };
+
+/** The compiled actor of `compiled` (the machine it is handed is the one compiled). */
+export const compiledSide = (compiled: CompiledMachine): StartSide => (_machine, persisted) =>
+  new CompiledActor(compiled, persisted).start() as unknown as Side;
 
 /** What a user can ask of a snapshot, and of the machine at it. */
 export interface Probes {

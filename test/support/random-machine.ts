@@ -48,6 +48,7 @@ const SETUP = `xs.setup({
     shout: xs.assign({ s: ({ context }) => context.s + '!' }),
     reset: xs.assign((_, params) => ({ n: params.to, xs: [] })),
     explode: xs.assign(() => { throw new Error('action explode'); }),
+    ping: xs.raise({ type: 'I1' }),
   },
 })`;
 
@@ -99,8 +100,11 @@ const guardArb: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.tuple(fc.constantFrom('and', 'or'), fc.array(leafGuard, { minLength: 2, maxLength: 3 })).map(([op, gs]) => `xs.${op}([${gs.join(', ')}])`), weight: 1 },
 );
 
-/** An action; `raise` names a rung of the ladder (resolved to one the place allows, or dropped). */
-type Action = { readonly code: string } | { readonly raise: number; readonly dynamic: boolean };
+/**
+ * An action; `raise` names a rung of the ladder (resolved to one the place allows, or dropped);
+ * `ping` is the named raise of the top rung.
+ */
+type Action = { readonly code: string } | { readonly raise: number; readonly dynamic: boolean } | { readonly ping: true };
 
 const anyActionArb = (throwOdds: number): fc.Arbitrary<Action> => rarely(fc.oneof(
   { arbitrary: k.map((v) => ({ code: `xs.assign({ n: ({ context, event }) => context.n + (event.v ?? 1) + ${v} })` })), weight: 3 },
@@ -112,6 +116,7 @@ const anyActionArb = (throwOdds: number): fc.Arbitrary<Action> => rarely(fc.oneo
   { arbitrary: fc.constant({ code: `'shout'` }), weight: 1 },
   { arbitrary: k.map((v) => ({ code: `{ type: 'reset', params: { to: ${v} } }` })), weight: 1 },
   { arbitrary: fc.record({ raise: fc.nat(), dynamic: fc.boolean() }), weight: 2 },
+  { arbitrary: fc.constant({ ping: true as const }), weight: 1 },
 ), fc.constantFrom<Action>({ code: `'explode'` }, { code: `xs.assign({ n: () => { throw new Error('inline assign broken'); } })` }), throwOdds);
 
 // Entry actions run at the start too: a throw there is rarer, or many machines would fail at once.
@@ -216,6 +221,7 @@ function targetText(source: Node, target: Node, viaId: boolean): string {
 function renderActions(actions: readonly Action[], rungs: readonly string[]): string[] {
   return actions.flatMap((action) => {
     if ('code' in action) return [action.code];
+    if ('ping' in action) return rungs.includes('I1') ? [`'ping'`] : [];
     if (rungs.length === 0) return [];
     const type = pick(rungs, action.raise);
     return [action.dynamic ? `xs.raise(({ context }) => ({ type: '${type}', v: context.n }))` : `xs.raise({ type: '${type}' })`];
