@@ -16,7 +16,9 @@ import { EVENT_TYPES, supportedMachineArb, TAGS, UNKNOWN_EVENT, unsupportedMachi
 import { compiledSide, lockstep, xstateSide, type Probes } from '../support/lockstep.js';
 
 // Replays a reported failure: FC_SEED=<seed> FC_PATH=<path> npx vitest run test/actors/compiled-differential.prop.test.ts
+// Searches longer, e.g. after a change to the compiler: FC_RUNS=5000 npx vitest run … (CI runs 300).
 const replay = process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {};
+const RANDOM_RUNS = Number(process.env.FC_RUNS ?? 300);
 
 
 const eventArb: fc.Arbitrary<EventObject> = fc.tuple(fc.constantFrom(...EVENT_TYPES, UNKNOWN_EVENT), fc.option(fc.integer({ min: 0, max: 9 }), { nil: undefined }))
@@ -60,7 +62,7 @@ describe('compiled transitions agree with XState', () => {
         const status = lockstep(machine, events, cut % (events.length + 1), probesFor(random), xstateSide, compiledSide(compilation.compiled));
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }),
-      { numRuns: 300, ...replay },
+      { numRuns: RANDOM_RUNS, ...replay },
     );
     // Agreement means little if most machines fell back to XState, or if none reached done or error.
     expect(declined.length / runs, `declined: ${[...new Set(declined)].join('; ')}`).toBeLessThanOrEqual(0.1);
