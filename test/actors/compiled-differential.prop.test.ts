@@ -20,7 +20,6 @@ import { compiledSide, lockstep, xstateSide, type Probes } from '../support/lock
 const replay = process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {};
 const RANDOM_RUNS = Number(process.env.FC_RUNS ?? 300);
 
-
 const eventArb: fc.Arbitrary<EventObject> = fc.tuple(fc.constantFrom(...EVENT_TYPES, UNKNOWN_EVENT), fc.option(fc.integer({ min: 0, max: 9 }), { nil: undefined }))
   .map(([type, v]) => (v === undefined ? { type } : { type, v }));
 const eventsArb = fc.array(eventArb, { maxLength: 24 });
