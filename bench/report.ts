@@ -66,6 +66,8 @@ function formatValue(name: FigureName, value: number): string {
   switch (name) {
     case 'perSec':
       return `${Math.round(value).toLocaleString('en-US')}/s`;
+    case 'refused':
+      return `${Math.round(value).toLocaleString('en-US')} commands`;
     case 'bytes':
     case 'diskBytesPerEvent':
       return `${Math.round(value).toLocaleString('en-US')} B`;
@@ -105,7 +107,7 @@ function rounded(figures: Figures): Figures {
   for (const name of FIGURE_NAMES) {
     const value = figures[name];
     if (value === undefined) continue;
-    out[name] = name === 'perSec' || name === 'bytes' || name === 'diskBytesPerEvent' ? Math.round(value) : Number(value.toPrecision(4));
+    out[name] = name === 'perSec' || name === 'refused' || name === 'bytes' || name === 'diskBytesPerEvent' ? Math.round(value) : Number(value.toPrecision(4));
   }
   return out;
 }

@@ -14,13 +14,17 @@ export interface Figures {
   p99LateMs?: number;
   /** From reopening a runtime to every overdue timer fired (bench/timers.bench.ts). */
   restartOverdueMs?: number;
+  /** Commands the domain refused (withdrawals over the balance): issued and answered, but not in `perSec`. */
+  refused?: number;
   n: number;
 }
 
 export type FigureName = Exclude<keyof Figures, 'n'>;
 
 /** Every figure name, in the order the table shows them. */
-export const FIGURE_NAMES: readonly FigureName[] = ['perSec', 'ms', 'p50Ms', 'p99Ms', 'p99LateMs', 'restartOverdueMs', 'bytes', 'diskBytesPerEvent'];
+export const FIGURE_NAMES: readonly FigureName[] = [
+  'perSec', 'refused', 'ms', 'p50Ms', 'p99Ms', 'p99LateMs', 'restartOverdueMs', 'bytes', 'diskBytesPerEvent',
+];
 
 /** Every figure of this run so far, by scenario key. */
 export type Results = ReadonlyMap<string, Figures>;
