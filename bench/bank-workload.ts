@@ -6,6 +6,9 @@
 import { pick, seededRandom } from '../fixtures/seeded-random.js';
 import { createEventCodec } from '../storage/codec.js';
 
+/** Commands commands.10k times per round, and so does Emmett's in-memory peer (a tenth in --quick). */
+export const BANK_COMMANDS = 200_000;
+
 /** Balance each account is opened with. */
 export const OPENING_BALANCE = 100;
 /** Deposits and withdrawals draw their amount uniformly from 1..MAX_AMOUNT. */

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { admit } from '../actors/decide.js';
 import { createRuntime, type Durability } from '../runtime/index.js';
 import { account, validatedAccount } from '../fixtures/bank-account.js';
-import { acceptedPerSec, bankCommand, createBankWorkload, eventBytes } from './bank-workload.js';
+import { BANK_COMMANDS, acceptedPerSec, bankCommand, createBankWorkload, eventBytes } from './bank-workload.js';
 import { startDiskWrites } from './disk-io.js';
 import { createLatencyRecorder } from './latency.js';
 import { LIMIT } from './limit.js';
@@ -21,6 +21,7 @@ const SEED = 5;
 /** Accounts are opened with this many in flight, whatever the scenario's window. */
 const OPEN_INFLIGHT = 1_000;
 const PEER = figureOf('peer.emmett.memory', 'perSec');
+const POSTGRES_PEER = figureOf('peer.emmett.postgresql', 'perSec');
 
 /** One run of the bank workload, as a scenario configures it. */
 interface BankRun {
@@ -108,13 +109,13 @@ const throughput: Scenario = {
   figures: {
     perSec: {
       against: LIMIT,
-      peer: PEER,
-      targets: [{ op: '>=', value: 0.8, of: LIMIT }, { op: '>=', value: 10, of: PEER }],
+      peer: [PEER, POSTGRES_PEER],
+      targets: [{ op: '>=', value: 0.8, of: LIMIT }, { op: '>=', value: 10, of: PEER }, { op: '>=', value: 50, of: POSTGRES_PEER }],
     },
     p99Ms: { against: p50Of('commands.10k'), targets: [{ op: '<=', value: 2.5, of: p50Of('commands.10k') }] },
     diskBytesPerEvent: { targets: [{ op: '<=', value: 2_500 }] },
   },
-  run: async (context) => figuresOf(await measureBank(context, { inflight: 1_000, durability: 'sync', commands: 200_000 })),
+  run: async (context) => figuresOf(await measureBank(context, { inflight: 1_000, durability: 'sync', commands: BANK_COMMANDS })),
 };
 
 const THROUGHPUT = figureOf('commands.10k', 'perSec');

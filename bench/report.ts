@@ -31,7 +31,7 @@ export function formatTable(scenarios: readonly Scenario[], results: Results): s
         formatValue(name, value),
         (spec.targets ?? []).map((bound) => formatBound(name, bound, value, results)).join(', '),
         baselineRatio(name, spec, value, results),
-        spec.peer ? ratio(value, spec.peer.value(results), spec.peer.label) : '',
+        [spec.peer ?? []].flat().map((peer) => ratio(value, peer.value(results), peer.label)).join(', '),
       ]);
     }
   }

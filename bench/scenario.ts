@@ -48,8 +48,8 @@ export interface FigureSpec {
   readonly label?: string;
   /** The denominator of the "vs limit/baseline" column. */
   readonly against?: Reference;
-  /** The denominator of the "vs peer" column. */
-  readonly peer?: Reference;
+  /** The denominator of the "vs peer" column; several peers are shown side by side. */
+  readonly peer?: Reference | readonly Reference[];
   readonly targets?: readonly Bound[];
 }
 
@@ -69,6 +69,17 @@ export interface Scenario {
   readonly rounds?: number;
   readonly figures?: Partial<Record<FigureName, FigureSpec>>;
   run(context: ScenarioContext): Promise<Figures>;
+}
+
+/**
+ * Thrown by a scenario whose outside requirement is missing on this machine (e.g. no PostgreSQL
+ * server): the runner notes the reason and goes on, the run does not fail, and every ratio to the
+ * scenario's figures shows as not measured.
+ */
+export class ScenarioSkipped extends Error {
+  constructor(readonly scenario: string, reason: string) {
+    super(`${scenario} skipped: ${reason}`);
+  }
 }
 
 /** A reference to another scenario's figure in the same run, e.g. `figureOf('raw.lmdb.put', 'perSec')`. */
