@@ -31,7 +31,7 @@ const memory: Scenario = {
     '@event-driven-io/emmett 0.42 DeciderCommandHandler + getInMemoryEventStore (no disk); 10,000 accounts opened first, 1,000 in flight, ' +
     'version conflicts retried at once (retries 50, minTimeout 0); the same commands as commands.10k. Its store recounts every stream ' +
     'on each append (the global position is the sum of all 10,000 streams\' lengths) and copies the stream\'s array: a per-append cost ' +
-    'that grows with the number of streams, which a real Emmett store does not pay',
+    'that grows with the number of streams, which its PostgreSQL store does not pay (a sequence gives the position)',
   rounds: 3,
   run: async (context) => {
     const n = context.quick ? BANK_COMMANDS / 10 : BANK_COMMANDS;
