@@ -4,11 +4,12 @@
 import { getInMemoryEventStore } from '@event-driven-io/emmett';
 import { account } from '../fixtures/bank-account.js';
 import { createRuntime, type Runtime } from '../runtime/index.js';
-import { OPENING_BALANCE, createBankWorkload, type BankWorkload } from './bank-workload.js';
+import { InsufficientFundsError } from '../fixtures/insufficient-funds-error.js';
+import { OPENING_BALANCE, acceptedPerSec, createBankWorkload, type BankWorkload } from './bank-workload.js';
+import { accountHandler, emmettCommand, type PeerCounts } from './emmett-bank.js';
 import { createLatencyRecorder } from './latency.js';
 import { runPipelined } from './pipeline.js';
-import { InsufficientFundsError, accountHandler, emmettCommand } from './peer-emmett.bench.js';
-import { createTally, openAccounts, sendBankCommand } from './rehydra-bank.js';
+import { createTally, openAccounts, sendBankCommand, type BankTally } from './rehydra-bank.js';
 import type { CurvePoint, Scenario } from './scenario.js';
 
 /** The in-flight levels of the curve, the same under --quick (only the sizes shrink). */
@@ -21,19 +22,21 @@ function commandsAt(inflight: number, quick: boolean): number {
   return quick ? Math.min(2_000, Math.max(100, inflight * 4)) : Math.min(20_000, Math.max(1_000, inflight * 20));
 }
 
-/** One system as the curve drives it: command `i` of the workload, resolved once handled. */
+/** One system as the curve drives it: command `i` of the workload, resolved once handled; refusals counted apart. */
 interface CurveSystem {
   readonly name: string;
+  readonly tally: Pick<BankTally, 'accepted'>;
   issue(i: number): Promise<void>;
 }
 
 function rehydraSystem(runtime: Runtime, workload: BankWorkload): CurveSystem {
   const tally = createTally();
-  return { name: 'rehydra', issue: (i) => sendBankCommand(runtime, account.type, workload, i, tally) };
+  return { name: 'rehydra', tally, issue: (i) => sendBankCommand(runtime, account.type, workload, i, tally) };
 }
 
 async function openEmmett(workload: BankWorkload): Promise<CurveSystem> {
-  const handle = accountHandler({ conflicts: 0, refused: 0 });
+  const counts: PeerCounts = { accepted: 0, refused: 0, conflicts: 0 };
+  const handle = accountHandler(counts);
   const store = getInMemoryEventStore();
   await runPipelined({
     n: workload.ids.length,
@@ -42,18 +45,21 @@ async function openEmmett(workload: BankWorkload): Promise<CurveSystem> {
   });
   const issue = (i: number): Promise<void> =>
     handle(store, workload.ids[workload.account[i]!]!, emmettCommand(workload, i)).then(
-      () => undefined,
+      () => void counts.accepted++,
       (error: unknown) => {
         if (!(error instanceof InsufficientFundsError)) throw error;
+        counts.refused++;
       },
     );
-  return { name: 'emmett (in-memory)', issue };
+  return { name: 'emmett (in-memory)', tally: counts, issue };
 }
 
-/** Times commands `offset .. offset + n` of the workload through `system` with `inflight` outstanding. */
+/** Times commands `offset .. offset + n` of the workload through `system` with `inflight` outstanding; accepted ones counted. */
 async function measurePoint(system: CurveSystem, inflight: number, offset: number, n: number): Promise<CurvePoint> {
   const latency = createLatencyRecorder();
-  const { perSec } = await runPipelined({ n, inflight, latency, issue: (i) => system.issue(offset + i) });
+  const before = system.tally.accepted;
+  const { elapsedMs } = await runPipelined({ n, inflight, latency, issue: (i) => system.issue(offset + i) });
+  const perSec = acceptedPerSec(system.tally.accepted - before, elapsedMs);
   return { system: system.name, inflight, perSec, p50Ms: latency.percentileMs(50), p99Ms: latency.percentileMs(99) };
 }
 

@@ -20,7 +20,7 @@ import { scenarios as rehydrate } from './rehydrate.bench.js';
 import { createRunProgress, type RunProgress } from './progress.js';
 import { formatSettings, packageRoot, writeResults } from './report.js';
 import { combineRounds, describeRounds, spreadOf, type Spread } from './rounds.js';
-import type { Figures, Scenario } from './scenario.js';
+import { ScenarioSkipped, type Figures, type Scenario } from './scenario.js';
 import { scenarios as storageAppend } from './storage-append.bench.js';
 import { formatTable, summarizeTargets } from './table.js';
 import { createTempDir } from './temp-dir.js';
@@ -87,8 +87,13 @@ async function runAll(selected: readonly Scenario[], quick: boolean): Promise<Ru
         try {
           rounds.get(scenario)!.push(await runScenario(scenario, quick, progress));
         } catch (error) {
-          // One broken scenario must not hide the others' figures, but the run must fail (CI runs it).
           failed.add(scenario);
+          if (error instanceof ScenarioSkipped) {
+            progress.log(`  ${error.message}`);
+            progress.finish();
+            continue;
+          }
+          // One broken scenario must not hide the others' figures, but the run must fail (CI runs it).
           process.exitCode = 1;
           progress.log(`  ${scenario.key}: FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         }

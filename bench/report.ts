@@ -46,7 +46,7 @@ function rounded(figures: Figures): Figures {
   for (const name of FIGURE_NAMES) {
     const value = figures[name];
     if (value === undefined) continue;
-    out[name] = name === 'perSec' || name === 'bytes' || name === 'diskBytesPerEvent' ? Math.round(value) : Number(value.toPrecision(4));
+    out[name] = name === 'perSec' || name === 'refused' || name === 'bytes' || name === 'diskBytesPerEvent' ? Math.round(value) : Number(value.toPrecision(4));
   }
   if (figures.curve) {
     out.curve = figures.curve.map((point) => ({

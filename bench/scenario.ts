@@ -14,6 +14,8 @@ export interface Figures {
   p99LateMs?: number;
   /** From reopening a runtime to every overdue timer fired (bench/timers.bench.ts). */
   restartOverdueMs?: number;
+  /** Commands the domain refused (withdrawals over the balance): issued and answered, but not in `perSec`. */
+  refused?: number;
   n: number;
   /** Points of a latency–throughput curve (bench/curve.bench.ts), drawn as docs/benchmarks-curve.svg. */
   curve?: readonly CurvePoint[];
@@ -31,7 +33,9 @@ export interface CurvePoint {
 export type FigureName = Exclude<keyof Figures, 'n' | 'curve'>;
 
 /** Every figure name, in the order the table shows them. */
-export const FIGURE_NAMES: readonly FigureName[] = ['perSec', 'ms', 'p50Ms', 'p99Ms', 'p99LateMs', 'restartOverdueMs', 'bytes', 'diskBytesPerEvent'];
+export const FIGURE_NAMES: readonly FigureName[] = [
+  'perSec', 'refused', 'ms', 'p50Ms', 'p99Ms', 'p99LateMs', 'restartOverdueMs', 'bytes', 'diskBytesPerEvent',
+];
 
 /** Every figure of this run so far, by scenario key. */
 export type Results = ReadonlyMap<string, Figures>;
@@ -55,8 +59,8 @@ export interface FigureSpec {
   readonly label?: string;
   /** The denominator of the "vs limit/baseline" column. */
   readonly against?: Reference;
-  /** The denominator of the "vs peer" column. */
-  readonly peer?: Reference;
+  /** The denominator of the "vs peer" column; several peers are shown side by side. */
+  readonly peer?: Reference | readonly Reference[];
   readonly targets?: readonly Bound[];
 }
 
@@ -78,6 +82,17 @@ export interface Scenario {
   readonly expectedSeconds?: number;
   readonly figures?: Partial<Record<FigureName, FigureSpec>>;
   run(context: ScenarioContext): Promise<Figures>;
+}
+
+/**
+ * Thrown by a scenario whose outside requirement is missing on this machine (e.g. no PostgreSQL
+ * server): the runner notes the reason and goes on, the run does not fail, and every ratio to the
+ * scenario's figures shows as not measured.
+ */
+export class ScenarioSkipped extends Error {
+  constructor(readonly scenario: string, reason: string) {
+    super(`${scenario} skipped: ${reason}`);
+  }
 }
 
 /** A reference to another scenario's figure in the same run, e.g. `figureOf('raw.lmdb.put', 'perSec')`. */

@@ -54,6 +54,8 @@ export function formatValue(name: FigureName, value: number): string {
   switch (name) {
     case 'perSec':
       return `${Math.round(value).toLocaleString('en-US')}/s`;
+    case 'refused':
+      return `${Math.round(value).toLocaleString('en-US')} commands`;
     case 'bytes':
     case 'diskBytesPerEvent':
       return `${Math.round(value).toLocaleString('en-US')} B`;
@@ -90,7 +92,7 @@ function targetCells(name: FigureName, spec: FigureSpec, value: number, results:
     const r = ratio(value, bound.of.value(results));
     cells.push([`${sign} ${bound.value}× ${bound.of.label}: ${r ?? 'not measured'}`, judge(bound, value, results)]);
   }
-  for (const reference of [spec.against, spec.peer]) {
+  for (const reference of [spec.against, ...[spec.peer ?? []].flat()]) {
     if (!reference || shown.has(reference.label)) continue;
     const r = ratio(value, reference.value(results));
     cells.push([r ? `(${r} ${reference.label})` : `(${reference.label} not measured)`, '']);

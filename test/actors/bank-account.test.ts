@@ -1,9 +1,10 @@
 // The bank account's behaviour as given/when/then specs: given the stored history, when a
 // command is sent through the runtime, then exactly these events are stored (or it is rejected
 // and nothing is). The statechart refuses what the handlers do not check themselves.
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IllegalEventError } from '../../actors/errors.js';
 import { account } from '../../fixtures/bank-account.js';
+import { InsufficientFundsError } from '../../fixtures/insufficient-funds-error.js';
 import { givenFor } from '../support/given-when-then.js';
 
 const given = givenFor(account);
@@ -41,7 +42,12 @@ describe('bank account', () => {
   describe('withdraw', () => {
     it('withdraws within the balance', () => given([opened(100)]).when(withdraw(30)).then([withdrawn(30)]));
     it('withdraws the whole balance', () => given([opened(100)]).when(withdraw(100)).then([withdrawn(100)]));
-    it('rejects an overdraft', () => given([opened(100)]).when(withdraw(150)).thenRejects('insufficient funds'));
+    it('rejects an overdraft', () => given([opened(100)]).when(withdraw(150)).thenRejects('insufficient funds', InsufficientFundsError));
+    it('refuses without a stack trace, and leaves the stack trace limit as it was', () => {
+      const before = Error.stackTraceLimit;
+      const refusal = new InsufficientFundsError();
+      expect([refusal instanceof Error, refusal.message, refusal.stack, Error.stackTraceLimit]).toEqual([true, 'insufficient funds', 'Error: insufficient funds', before]);
+    });
     it('counts earlier withdrawals', () => given([opened(100), withdrawn(60)]).when(withdraw(50)).thenRejects('insufficient funds'));
     it('counts earlier deposits', () => given([opened(100), deposited(50)]).when(withdraw(150)).then([withdrawn(150)]));
     it('leaves the rest of the balance', () =>

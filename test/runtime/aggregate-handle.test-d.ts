@@ -32,7 +32,7 @@ describe('send', () => {
   it('types the returned events', async () => {
     const { events } = await accounts.send('a-1', { type: 'deposit', amount: 5 });
     const [first] = events;
-    if (first?.type === 'MoneyDeposited') expectTypeOf(first.data).toEqualTypeOf<{ readonly amount: number }>();
+    if (first?.type === 'MoneyDeposited') expectTypeOf(first.data).toEqualTypeOf<{ readonly amount: number; readonly memo?: string }>();
   });
 });
 

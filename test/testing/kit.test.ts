@@ -54,7 +54,7 @@ describe('given/when/then', () => {
   it('then: a rejected command throws an AssertionError carrying the rejection as cause', () => {
     const error = thrownBy(() => given(account, [opened(100)]).when(withdraw(150)).then([withdrawn(150)]));
     expect(error).toBeInstanceOf(AssertionError);
-    expect((error as Error).message).toContain('rejected: Error: insufficient funds');
+    expect((error as Error).message).toContain('rejected: InsufficientFundsError: insufficient funds');
     expect((error as Error).cause).toBeInstanceOf(Error);
   });
 
@@ -70,7 +70,7 @@ describe('given/when/then', () => {
     expect(accepted).toBeInstanceOf(AssertionError);
     expect((accepted as Error).message).toContain('but the command was accepted with [{"type":"MoneyWithdrawn","amount":30}]');
     const wrongClass = thrownBy(() => given(account, [opened(100)]).when(withdraw(150)).thenRejects(RehydraError));
-    expect((wrongClass as Error).message).toContain('of class RehydraError, got Error: insufficient funds');
+    expect((wrongClass as Error).message).toContain('of class RehydraError, got InsufficientFundsError: insufficient funds');
     const wrongMessage = thrownBy(() => given(account, [opened(100)]).when(withdraw(150)).thenRejects('overdrawn'));
     expect((wrongMessage as Error).message).toContain('contains "overdrawn"');
   });
