@@ -144,6 +144,9 @@ export class LmdbEventLog implements EventLog {
   /** A failed commit may have lost the last save of the shared structures: the next append saves them again. */
   private structuresLost = false;
   private commitStats = { commits: 0, events: 0, maxBatchEvents: 0 };
+  /** Counted for the keyedReads test seam. */
+  private eventReads = 0;
+  private snapshotReads = 0;
   private closed = false;
   /** The writer claim; undefined when read-only. */
   private readonly lock: WriterLock | undefined;
@@ -405,6 +408,14 @@ export class LmdbEventLog implements EventLog {
     this.writer().batch().afterCommit(callback);
   }
 
+  /**
+   * Test seam: keyed reads so far: events read by position (stream walks, eventAt, ledger hits),
+   * snapshots looked up, rows read from the heads table.
+   */
+  get keyedReads(): { readonly events: number; readonly snapshots: number; readonly heads: number } {
+    return { events: this.eventReads, snapshots: this.snapshotReads, heads: this.headsIndex?.tableReads ?? 0 };
+  }
+
   /** Test seam: how many stream heads this process keeps in memory. */
   get cachedHeads(): number {
     return this.headsIndex?.size ?? 0;
@@ -416,6 +427,7 @@ export class LmdbEventLog implements EventLog {
 
   latestSnapshot(stream: StreamRef): StoredSnapshot | undefined {
     const what = `snapshot of ${streamName(stream)}`;
+    this.snapshotReads++;
     const value = this.getDecoded(this.snapshots, [stream.type, stream.id], what) as Partial<StoredSnapshot> | null | undefined;
     if (value === undefined) return undefined;
     if (
@@ -572,6 +584,7 @@ export class LmdbEventLog implements EventLog {
   }
 
   private rawAt(position: number): Buffer {
+    this.eventReads++;
     const value = this.log.getBinaryFast(position);
     if (!value) throw new CorruptDataError(`log position ${position}`, new Error('missing: a prev pointer leads to no event'));
     return value;
