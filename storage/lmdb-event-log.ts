@@ -55,10 +55,63 @@ export interface LogSeams {
   readonly clock?: () => number;
   /** Close as a crash would: without writing heads and ledger entries behind (the next open rebuilds them). */
   readonly closeWithoutWriteBehind?: boolean;
+  /** Bytes of values a stream walk keeps for the way forward (tests of the walk past it). @default 16 MiB */
+  readonly streamWalkBytes?: number;
 }
 
-/** Stream ranges up to this many events are decoded while walking back (see readStream). */
-const EAGER_DECODE = 1_024;
+/** Bytes of values a stream walk keeps for the way forward (see readStream), unless a seam says otherwise. */
+const WALK_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The values a stream walk read, newest first, copied end to end into one buffer (lmdb-js reuses
+ * its read buffer), up to `budget` bytes: a walk keeps the newest events' bytes, then only positions.
+ */
+class WalkedValues {
+  bytes: Buffer;
+  private used = 0;
+  /** Events from this index on are kept (walks go from the newest, the highest index). */
+  private keptFrom: number;
+  private readonly ends: Int32Array;
+
+  constructor(
+    private readonly count: number,
+    private readonly budget: number,
+  ) {
+    this.keptFrom = count;
+    this.ends = new Int32Array(count);
+    this.bytes = Buffer.allocUnsafe(Math.min(budget, count * 128));
+  }
+
+  /** Copies the value of event `index` (the one before the last kept), unless that would pass the budget. */
+  keep(index: number, value: Buffer): void {
+    const length = value.length;
+    if (this.keptFrom !== index + 1 || this.used + length > this.budget) return;
+    if (this.used + length > this.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.budget, Math.max(2 * this.bytes.length, this.used + length)));
+      this.bytes.copy(grown, 0, 0, this.used);
+      this.bytes = grown;
+    }
+    // A view of exactly `length` bytes: the reused buffer's own `length` is this value's, but
+    // TypedArray#set (and Buffer#copy of a whole buffer) would copy all of its longer memory.
+    this.bytes.set(new Uint8Array(value.buffer, value.byteOffset, length), this.used);
+    this.used += length;
+    this.ends[index] = this.used;
+    this.keptFrom = index;
+  }
+
+  has(index: number): boolean {
+    return index >= this.keptFrom;
+  }
+
+  /** Kept newest first: event `index` starts where the one after it ends. */
+  start(index: number): number {
+    return index + 1 < this.count ? this.ends[index + 1]! : 0;
+  }
+
+  end(index: number): number {
+    return this.ends[index]!;
+  }
+}
 
 /** The directory of the events environment inside a data directory. */
 export function eventsPath(path: string): string {
@@ -158,6 +211,7 @@ export class LmdbEventLog implements EventLog {
   private readonly retentionMs: number;
   private readonly clock: () => number;
   private readonly writeBehindOnClose: boolean;
+  private readonly walkBytes: number;
 
   constructor(
     options: EventLogOptions & LogSeams,
@@ -171,6 +225,7 @@ export class LmdbEventLog implements EventLog {
     this.retentionMs = resolveRetention(options.commandIdRetentionMs, Number.POSITIVE_INFINITY);
     this.clock = options.clock ?? (() => Date.now());
     this.writeBehindOnClose = options.closeWithoutWriteBehind !== true;
+    this.walkBytes = options.streamWalkBytes ?? WALK_BYTES;
     const durability = options.durability ?? 'sync';
     // Both flags stated, so that opening a data directory already open in this process with the
     // other durability throws (lmdb-js keeps the first open's flags) instead of silently mixing:
@@ -322,24 +377,27 @@ export class LmdbEventLog implements EventLog {
     const from = Math.max(1, fromVersion);
     const to = Math.min(head.version, toVersion ?? head.version);
     if (from > to) return;
-    // Walk back from the head to `from` through the 6-byte prev headers. A short range (a
-    // rehydration's tail) is decoded on the way, one read per event; a long one keeps only
-    // positions, so memory stays small, and reads each event again going forward.
+    // Walk back from the head to `from` through the 6-byte prev headers, one read per event. The
+    // values in range are copied into one buffer on the way (their bytes only: decoded as they are
+    // yielded); past the walk's budget, only positions are kept and those events are read again going forward.
     const count = to - from + 1;
-    const positions = new Array<number>(count);
-    const events = count <= EAGER_DECODE ? new Array<StoredEvent>(count) : undefined;
+    const positions = new Float64Array(count);
+    const walked = new WalkedValues(count, this.walkBytes);
     let position = head.position;
     for (let version = head.version; version >= from; version--) {
       const raw = this.rawAt(position);
-      // The prev header first: decoding may read the structure table, which reuses `raw`'s buffer.
       const prev = version > from ? this.prevOf(position, raw) : 0;
       if (version <= to) {
         positions[version - from] = position;
-        if (events) events[version - from] = this.inStream(this.toStored(position, raw), stream, version);
+        walked.keep(version - from, raw);
       }
       position = prev;
     }
-    for (let i = 0; i < count; i++) yield events ? events[i]! : this.decodeInStream(positions[i]!, stream, from + i);
+    for (let i = 0; i < count; i++) {
+      const at = positions[i]!;
+      const event = walked.has(i) ? withPosition(at, this.codec.decode(walked.bytes, at, walked.start(i), walked.end(i))) : this.decodeAt(at);
+      yield this.inStream(event, stream, from + i);
+    }
   }
 
   readAll(options: ReadAllOptions = {}): IterableIterator<StoredEvent> {
