@@ -19,6 +19,7 @@ import { HeadsIndex } from './heads-index.js';
 import { LIMITS, checkKeyPart, checkStreamRef, streamName } from './keys.js';
 import { LedgerIndex, resolveRetention } from './ledger-index.js';
 import { TimerIndex } from './timer-index.js';
+import { WalkedValues } from './walked-values.js';
 import { checkReadAllOptions, checkReadStreamOptions } from './read-options.js';
 import { claimWriter, refuseSecondWriterHere, type WriterLock } from './writer-lock.js';
 
@@ -61,57 +62,6 @@ export interface LogSeams {
 
 /** Bytes of values a stream walk keeps for the way forward (see readStream), unless a seam says otherwise. */
 const WALK_BYTES = 16 * 1024 * 1024;
-
-/**
- * The values a stream walk read, newest first, copied end to end into one buffer (lmdb-js reuses
- * its read buffer), up to `budget` bytes: a walk keeps the newest events' bytes, then only positions.
- */
-class WalkedValues {
-  bytes: Buffer;
-  private used = 0;
-  /** Events from this index on are kept (walks go from the newest, the highest index). */
-  private keptFrom: number;
-  private readonly ends: Int32Array;
-
-  constructor(
-    private readonly count: number,
-    private readonly budget: number,
-  ) {
-    this.keptFrom = count;
-    this.ends = new Int32Array(count);
-    this.bytes = Buffer.allocUnsafe(Math.min(budget, count * 128));
-  }
-
-  /** Copies the value of event `index` (the one before the last kept), unless that would pass the budget. */
-  keep(index: number, value: Buffer): void {
-    const length = value.length;
-    if (this.keptFrom !== index + 1 || this.used + length > this.budget) return;
-    if (this.used + length > this.bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.budget, Math.max(2 * this.bytes.length, this.used + length)));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
-    }
-    // A view of exactly `length` bytes: the reused buffer's own `length` is this value's, but
-    // TypedArray#set (and Buffer#copy of a whole buffer) would copy all of its longer memory.
-    this.bytes.set(new Uint8Array(value.buffer, value.byteOffset, length), this.used);
-    this.used += length;
-    this.ends[index] = this.used;
-    this.keptFrom = index;
-  }
-
-  has(index: number): boolean {
-    return index >= this.keptFrom;
-  }
-
-  /** Kept newest first: event `index` starts where the one after it ends. */
-  start(index: number): number {
-    return index + 1 < this.count ? this.ends[index + 1]! : 0;
-  }
-
-  end(index: number): number {
-    return this.ends[index]!;
-  }
-}
 
 /** The directory of the events environment inside a data directory. */
 export function eventsPath(path: string): string {
