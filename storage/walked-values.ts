@@ -19,7 +19,9 @@ export class WalkedValues {
   ) {
     this.keptFrom = count;
     this.ends = new Int32Array(count);
-    this.bytes = Buffer.allocUnsafe(Math.min(budget, count * 128));
+    // A guess of 64 bytes a value (a bank event is ~60) that grows by doubling: a rehydration's
+    // tail of a few dozen events then fits in Node's pooled buffers (under 4 KiB).
+    this.bytes = Buffer.allocUnsafe(Math.min(budget, count * 64));
   }
 
   /** Copies the value of event `index` (the one before the last kept), unless that would pass the budget. */
