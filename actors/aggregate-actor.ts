@@ -5,7 +5,9 @@
 // error, a failed write) resets it: the actor is rebuilt from disk once its writes have settled.
 import type { LiveActor } from './live-actor.js';
 import { ConcurrencyError, EncodingError, type PersistenceError } from '../storage/errors.js';
-import type { AppendLog, AppendResult, CommandLedger, EventMetadata, NewEvent, SnapshotStore, StagedAppend, StreamAppend, TimerStore } from '../storage/event-log.js';
+import type {
+  AppendLog, AppendResult, CommandLedger, EventMetadata, NewEvent, SnapshotStore, StagedAppend, StreamAppend, StreamReader, TimerStore,
+} from '../storage/event-log.js';
 import { appendFailed } from '../storage/group-commit.js';
 import { streamName, type StreamRef } from '../storage/keys.js';
 import { unstorable } from '../storage/storable.js';
@@ -21,8 +23,8 @@ import type { AggregateState, SendOptions, SendResult } from './types.js';
 
 /** What an actor needs from its runtime. */
 export interface ActorHost {
-  /** The seams an actor uses: the append path, the ledger, and what rehydration reads. */
-  readonly log: AppendLog & CommandLedger & SnapshotStore & ReplaySource & Pick<TimerStore, 'pendingTimers'>;
+  /** The seams an actor uses: the append path, the ledger, what rehydration reads, and whether there is anything to read. */
+  readonly log: AppendLog & CommandLedger & SnapshotStore & ReplaySource & Pick<StreamReader, 'streamHead'> & Pick<TimerStore, 'pendingTimers'>;
   readonly mailboxCapacity: number;
   /** The runtime's clock (ms since the epoch): event timestamps and timer deadlines. */
   now(): number;
@@ -205,10 +207,14 @@ export class AggregateActor {
 
   private loadNow(): void {
     try {
-      const { actor, version } = rehydrate(this.definition, this.host.log, this.stream);
+      const log = this.host.log;
+      // A stream with no head has no events (the heads index knows every stream the log holds):
+      // a new aggregate starts from the machine's initial state, with no snapshot, event or timer to read.
+      const empty = log.streamHead(this.stream) === undefined;
+      const { actor, version } = empty ? { actor: startActor(this.definition), version: 0 } : rehydrate(this.definition, log, this.stream);
       this.actor = actor;
       this.version = version;
-      if (isTimed(this.definition.machine)) this.timers = new Map(this.host.log.pendingTimers(this.stream).map((timer) => [timer.id, timer.dueAt]));
+      if (isTimed(this.definition.machine)) this.timers = new Map(empty ? [] : log.pendingTimers(this.stream).map((timer) => [timer.id, timer.dueAt]));
       // Every write of the previous incarnation has settled (load waits for it): a failed one
       // must not fail the queries and empty commands of this one.
       this.last = undefined;

@@ -167,6 +167,31 @@ const validation: Scenario = {
   },
 };
 
+const opens: Scenario = {
+  key: 'commands.open',
+  title: "first commands on 10,000 new aggregates (the bank workload's opens), 1,000 in flight, durable",
+  rounds: 3,
+  settings: "durability 'sync', runtime defaults; an empty log, one open per new account id (10,000 in --quick too), 1,000 in flight: every command starts an actor",
+  figures: {
+    perSec: { against: THROUGHPUT, targets: [{ op: '>=', value: 0.8, of: THROUGHPUT }] },
+    p99Ms: { against: p50Of('commands.open') },
+  },
+  run: async (context) => {
+    const workload = createBankWorkload({ accounts: ACCOUNTS, commands: 0, seed: SEED });
+    const runtime = await createRuntime({ path: context.dir, aggregates: [account] });
+    try {
+      const latency = createLatencyRecorder();
+      const { perSec } = await openAccounts(runtime, account.type, workload, OPEN_INFLIGHT, NO_OPTIONS, latency);
+      const p50Ms = latency.percentileMs(50);
+      const p99Ms = latency.percentileMs(99);
+      context.progress(`${Math.round(perSec).toLocaleString('en-US')}/s; p50 ${p50Ms.toFixed(2)} ms, p99 ${p99Ms.toFixed(2)} ms`);
+      return { perSec, p50Ms, p99Ms, n: ACCOUNTS };
+    } finally {
+      await runtime.close();
+    }
+  },
+};
+
 const latency: Scenario = {
   key: 'latency.c64',
   title: 'bank workload on 10,000 aggregates, 64 in flight, durable: latency',
@@ -192,4 +217,4 @@ const asyncDurability: Scenario = {
   },
 };
 
-export const scenarios: readonly Scenario[] = [throughput, idempotent, validated, validation, latency, asyncDurability];
+export const scenarios: readonly Scenario[] = [throughput, opens, idempotent, validated, validation, latency, asyncDurability];

@@ -3,7 +3,8 @@
 // any rehydra error (mailbox full, persistence, concurrency...) fails the run instead.
 import { RehydraError, type Runtime, type SendOptions } from '../runtime/index.js';
 import { bankCommand, openCommand, type BankWorkload } from './bank-workload.js';
-import { runPipelined } from './pipeline.js';
+import type { LatencyRecorder } from './latency.js';
+import { runPipelined, type PipelineResult } from './pipeline.js';
 
 /** What the aggregates decided: commands accepted (one event each) and withdrawals refused. */
 export interface BankTally {
@@ -36,13 +37,14 @@ export function sendBankCommand(
   );
 }
 
-/** Opens every account of the workload (untimed set-up), `inflight` at a time. */
-export async function openAccounts(
-  runtime: Runtime, type: string, workload: BankWorkload, inflight: number, options: BankSendOptions = NO_OPTIONS,
-): Promise<void> {
-  await runPipelined({
+/** Opens every account of the workload, `inflight` at a time (set-up, or timed by commands.open). */
+export function openAccounts(
+  runtime: Runtime, type: string, workload: BankWorkload, inflight: number, options: BankSendOptions = NO_OPTIONS, latency?: LatencyRecorder,
+): Promise<PipelineResult> {
+  return runPipelined({
     n: workload.ids.length,
     inflight,
+    latency,
     issue: (i) => runtime.send(type, workload.ids[i]!, openCommand(i), options()),
   });
 }

@@ -5,8 +5,8 @@
 // events, without decoding; the checksum makes a flipped bit an error instead of data (LMDB does
 // not checksum values); the record uses shared structures persisted in the environment so that
 // every thread and every restart decodes the same ids (see msgpackr "Shared Record Structures").
-import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
+import { crc32 } from './crc32.js';
 import { CorruptDataError } from './errors.js';
 import type { EventMetadata } from './event-log.js';
 import { fnv1a } from './id-hash.js';
@@ -77,9 +77,9 @@ function restore(record: EventRecord | CompactRecord): EventRecord {
   return { aggregateType, aggregateId, version, type, data, metadata: metadata as EventMetadata };
 }
 
-/** The CRC-32 of a format-2 value: the header, then the record (everything but the checksum field). */
-function checksumOf(value: Uint8Array, end: number): number {
-  return crc32(value.subarray(HEADER_BYTES + CHECKSUM_BYTES, end), crc32(value.subarray(0, HEADER_BYTES)));
+/** The CRC-32 of a format-2 value at `start`: the header, then the record (everything but the checksum field). */
+function checksumOf(value: Uint8Array, start: number, end: number): number {
+  return crc32(value, start + HEADER_BYTES + CHECKSUM_BYTES, end, crc32(value, start, start + HEADER_BYTES));
 }
 
 function readUInt32(value: Uint8Array, at: number): number {
@@ -89,7 +89,8 @@ function readUInt32(value: Uint8Array, at: number): number {
 /** Encodes and decodes event values; one instance per open environment and thread. */
 export interface EventCodec {
   encode(record: EventRecord, prev: number): Buffer;
-  decode(value: Uint8Array, position: number): EventRecord;
+  /** Decodes the value in `value[start..end)` (by default all of it); `position` names it in errors. */
+  decode(value: Uint8Array, position: number, start?: number, end?: number): EventRecord;
   /** Writes the whole structure table again (after a failed commit may have lost the last save). */
   resave(): void;
 }
@@ -155,22 +156,22 @@ export function createEventCodec(store: StructureStore, readOnly: boolean, forma
       value.writeUIntBE(prev, 0, PREV_BYTES);
       value.writeUInt32BE(fnv1a(record.aggregateId), PREV_BYTES);
       value.set(body, recordAt);
-      if (format !== 1) value.writeUInt32BE(checksumOf(value, value.length), HEADER_BYTES);
+      if (format !== 1) value.writeUInt32BE(checksumOf(value, 0, value.length), HEADER_BYTES);
       return value;
     },
-    decode(value, position) {
+    // `end` defaults to the own `length`: lmdb-js's getBinaryFast returns its one reused buffer with
+    // an own `length` property shadowing the real one, and Buffer#subarray reads the real length on
+    // Node >= 24.15, which would hand msgpackr the stale bytes after this value too.
+    decode(value, position, start = 0, end = value.length) {
       try {
-        if (value.length <= recordAt) throw new Error(`${value.length} bytes is shorter than the ${recordAt}-byte header and a record`);
-        // `end` must be explicit: lmdb-js's getBinaryFast returns its one reused buffer with an own
-        // `length` property shadowing the real one, and Buffer#subarray reads the real length on
-        // Node >= 24.15, which would hand msgpackr the stale bytes after this value too.
-        const end = value.length;
+        if (end - start <= recordAt) throw new Error(`${end - start} bytes is shorter than the ${recordAt}-byte header and a record`);
         if (format !== 1) {
-          const stored = readUInt32(value, HEADER_BYTES);
-          const computed = checksumOf(value, end);
+          const stored = readUInt32(value, start + HEADER_BYTES);
+          const computed = checksumOf(value, start, end);
           if (stored !== computed) throw new Error(`checksum mismatch (stored ${stored.toString(16)}, computed ${computed.toString(16)}): the bytes changed after they were written`);
         }
-        const record = packr.unpack(value.subarray(recordAt, end)) as unknown;
+        // A range, not a subarray: msgpackr keeps one DataView per source buffer, so a view per value would cost one each.
+        const record = packr.unpack(value, { start: start + recordAt, end }) as unknown;
         if (!isEventRecord(record)) throw new Error(`expected an event record, got ${describeValue(record)}`);
         return format === 3 ? restore(record) : record;
       } catch (error) {

@@ -4,7 +4,9 @@
 // `headsAt` in meta: the heads table reflects every event up to that position. Whatever lies
 // after it is rebuilt from the log itself on open, so a crash loses no head. A read-only index
 // keeps only the heads the table lacks (after the writer's `headsAt`), so its memory is bounded
-// by the writer's unflushed window, as the writer's own dirty set is.
+// by the writer's unflushed window, as the writer's own dirty set is. A writer that opened an
+// empty table holds every head in memory until it first forgets clean ones: a stream it has no
+// entry for then has no events, and no table read is needed to know it (a new aggregate's case).
 import type { Database } from 'lmdb';
 import { CorruptDataError } from './errors.js';
 import type { StreamHead, StreamRef } from './event-log.js';
@@ -22,6 +24,9 @@ const FLUSH_DIRTY = 32_768;
 const FLUSH_CHUNK = 1_024;
 
 type HeadValue = [version: number, position: number];
+
+/** What `load` finds for a stream without a head in a complete index (shared: never written to). */
+const NO_HEAD = Object.freeze({ staged: undefined, committed: undefined });
 
 /** What the tail scan needs from the log: the stream and version of each event after a position. */
 export type TailScan = (after: number) => Iterable<{ readonly type: string; readonly id: string; readonly version: number; readonly position: number }>;
@@ -52,6 +57,10 @@ export class HeadsIndex {
   private flushing = false;
   /** The heads still to write in this round, and the position the round makes `headsAt`. */
   private round: { readonly heads: Array<[Entry, StreamHead]>; readonly upTo: number } | undefined;
+  /** Every stream with a head has an entry: the writer opened an empty table and has forgotten none since. */
+  private complete: boolean;
+  /** Rows read from the heads table (a test seam: a new stream should cost none). */
+  tableReads = 0;
 
   constructor(
     private readonly table: Database,
@@ -60,6 +69,8 @@ export class HeadsIndex {
     private readonly scan: TailScan,
   ) {
     this.scannedTo = (meta.get(HEADS_AT) as number | undefined) ?? 0;
+    // Before catchUp: the tail scan puts every head the table lacks in memory.
+    this.complete = !readOnly && isEmpty(table);
     this.catchUp();
     this.committedTo = this.scannedTo;
   }
@@ -72,8 +83,8 @@ export class HeadsIndex {
   /** The head `stage` checks against: staged, else committed. */
   current(stream: StreamRef): StreamHead | undefined {
     if (this.readOnly) return this.committed(stream);
-    const entry = this.entries.get(stream.type, stream.id);
-    return entry?.staged ?? entry?.committed ?? this.load(stream)?.committed;
+    const entry = this.entries.get(stream.type, stream.id) ?? this.load(stream);
+    return entry.staged ?? entry.committed;
   }
 
   /** The committed head. */
@@ -85,7 +96,7 @@ export class HeadsIndex {
       // The writer may have written newer heads to the table since this reader's scan.
       return overlay && (!stored || overlay.version > stored.version) ? overlay : stored;
     }
-    return this.entries.get(stream.type, stream.id)?.committed ?? this.load(stream)?.committed;
+    return (this.entries.get(stream.type, stream.id) ?? this.load(stream)).committed;
   }
 
   staged(stream: StreamRef, head: StreamHead): void {
@@ -206,16 +217,21 @@ export class HeadsIndex {
     return entry;
   }
 
-  /** Reads the stream's head from the table into a clean entry (undefined when it has none). */
-  private load(stream: StreamRef): Entry | undefined {
+  /**
+   * The stream's head read from the table into a clean entry; a stream without one gets an empty
+   * entry too, so that its first append does not read the table again. When the index is complete,
+   * a stream without an entry has no head: nothing is read or kept.
+   */
+  private load(stream: StreamRef): Entry | typeof NO_HEAD {
+    if (this.complete) return NO_HEAD;
     const stored = this.read(stream);
-    if (!stored) return undefined;
     const entry = this.entry(stream.type, stream.id);
     entry.committed ??= stored;
     return entry;
   }
 
   private forgetClean(): void {
+    this.complete = false;
     for (const [type, id, entry] of [...this.entries.entries()]) {
       if (!entry.dirty && entry.staged === undefined) this.entries.delete(type, id);
     }
@@ -224,6 +240,7 @@ export class HeadsIndex {
   private read(stream: StreamRef): StreamHead | undefined {
     const what = `head of ${streamName(stream)}`;
     let value: unknown;
+    this.tableReads++;
     try {
       value = this.table.get([stream.type, stream.id]);
     } catch (error) {
@@ -233,6 +250,11 @@ export class HeadsIndex {
     if (!isHeadValue(value)) throw new CorruptDataError(what, new Error(`expected [version, position], got ${JSON.stringify(value)}`));
     return { version: value[0], position: value[1] };
   }
+}
+
+function isEmpty(table: Database): boolean {
+  for (const _ of table.getKeys({ limit: 1, snapshot: false })) return false;
+  return true;
 }
 
 function isHeadValue(value: unknown): value is HeadValue {

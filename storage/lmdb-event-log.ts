@@ -19,6 +19,7 @@ import { HeadsIndex } from './heads-index.js';
 import { LIMITS, checkKeyPart, checkStreamRef, streamName } from './keys.js';
 import { LedgerIndex, resolveRetention } from './ledger-index.js';
 import { TimerIndex } from './timer-index.js';
+import { WalkedValues } from './walked-values.js';
 import { checkReadAllOptions, checkReadStreamOptions } from './read-options.js';
 import { claimWriter, refuseSecondWriterHere, type WriterLock } from './writer-lock.js';
 
@@ -55,10 +56,12 @@ export interface LogSeams {
   readonly clock?: () => number;
   /** Close as a crash would: without writing heads and ledger entries behind (the next open rebuilds them). */
   readonly closeWithoutWriteBehind?: boolean;
+  /** Bytes of values a stream walk keeps for the way forward (tests of the walk past it). @default 16 MiB */
+  readonly streamWalkBytes?: number;
 }
 
-/** Stream ranges up to this many events are decoded while walking back (see readStream). */
-const EAGER_DECODE = 1_024;
+/** Bytes of values a stream walk keeps for the way forward (see readStream), unless a seam says otherwise. */
+const WALK_BYTES = 16 * 1024 * 1024;
 
 /** The directory of the events environment inside a data directory. */
 export function eventsPath(path: string): string {
@@ -146,6 +149,9 @@ export class LmdbEventLog implements EventLog {
   /** A failed commit may have lost the last save of the shared structures: the next append saves them again. */
   private structuresLost = false;
   private commitStats = { commits: 0, events: 0, maxBatchEvents: 0 };
+  /** Counted for the keyedReads test seam. */
+  private eventReads = 0;
+  private snapshotReads = 0;
   private closed = false;
   /** The writer claim; undefined when read-only. */
   private readonly lock: WriterLock | undefined;
@@ -157,6 +163,7 @@ export class LmdbEventLog implements EventLog {
   private readonly retentionMs: number;
   private readonly clock: () => number;
   private readonly writeBehindOnClose: boolean;
+  private readonly walkBytes: number;
 
   constructor(
     options: EventLogOptions & LogSeams,
@@ -170,6 +177,7 @@ export class LmdbEventLog implements EventLog {
     this.retentionMs = resolveRetention(options.commandIdRetentionMs, Number.POSITIVE_INFINITY);
     this.clock = options.clock ?? (() => Date.now());
     this.writeBehindOnClose = options.closeWithoutWriteBehind !== true;
+    this.walkBytes = options.streamWalkBytes ?? WALK_BYTES;
     const durability = options.durability ?? 'sync';
     // Both flags stated, so that opening a data directory already open in this process with the
     // other durability throws (lmdb-js keeps the first open's flags) instead of silently mixing:
@@ -321,24 +329,27 @@ export class LmdbEventLog implements EventLog {
     const from = Math.max(1, fromVersion);
     const to = Math.min(head.version, toVersion ?? head.version);
     if (from > to) return;
-    // Walk back from the head to `from` through the 6-byte prev headers. A short range (a
-    // rehydration's tail) is decoded on the way, one read per event; a long one keeps only
-    // positions, so memory stays small, and reads each event again going forward.
+    // Walk back from the head to `from` through the 6-byte prev headers, one read per event. The
+    // values in range are copied into one buffer on the way (their bytes only: decoded as they are
+    // yielded); past the walk's budget, only positions are kept and those events are read again going forward.
     const count = to - from + 1;
-    const positions = new Array<number>(count);
-    const events = count <= EAGER_DECODE ? new Array<StoredEvent>(count) : undefined;
+    const positions = new Float64Array(count);
+    const walked = new WalkedValues(count, this.walkBytes);
     let position = head.position;
     for (let version = head.version; version >= from; version--) {
       const raw = this.rawAt(position);
-      // The prev header first: decoding may read the structure table, which reuses `raw`'s buffer.
       const prev = version > from ? this.prevOf(position, raw) : 0;
       if (version <= to) {
         positions[version - from] = position;
-        if (events) events[version - from] = this.inStream(this.toStored(position, raw), stream, version);
+        walked.keep(version - from, raw);
       }
       position = prev;
     }
-    for (let i = 0; i < count; i++) yield events ? events[i]! : this.decodeInStream(positions[i]!, stream, from + i);
+    for (let i = 0; i < count; i++) {
+      const at = positions[i]!;
+      const event = walked.has(i) ? withPosition(at, this.codec.decode(walked.bytes, at, walked.start(i), walked.end(i))) : this.decodeAt(at);
+      yield this.inStream(event, stream, from + i);
+    }
   }
 
   readAll(options: ReadAllOptions = {}): IterableIterator<StoredEvent> {
@@ -419,6 +430,14 @@ export class LmdbEventLog implements EventLog {
     this.writer().batch().afterCommit(callback);
   }
 
+  /**
+   * Test seam: keyed reads so far: events read by position (stream walks, eventAt, ledger hits),
+   * snapshots looked up, rows read from the heads table.
+   */
+  get keyedReads(): { readonly events: number; readonly snapshots: number; readonly heads: number } {
+    return { events: this.eventReads, snapshots: this.snapshotReads, heads: this.headsIndex?.tableReads ?? 0 };
+  }
+
   /** Test seam: how many stream heads this process keeps in memory. */
   get cachedHeads(): number {
     return this.headsIndex?.size ?? 0;
@@ -430,6 +449,7 @@ export class LmdbEventLog implements EventLog {
 
   latestSnapshot(stream: StreamRef): StoredSnapshot | undefined {
     const what = `snapshot of ${streamName(stream)}`;
+    this.snapshotReads++;
     const value = this.getDecoded(this.snapshots, [stream.type, stream.id], what) as Partial<StoredSnapshot> | null | undefined;
     if (value === undefined) return undefined;
     if (
@@ -586,6 +606,7 @@ export class LmdbEventLog implements EventLog {
   }
 
   private rawAt(position: number): Buffer {
+    this.eventReads++;
     const value = this.log.getBinaryFast(position);
     if (!value) throw new CorruptDataError(`log position ${position}`, new Error('missing: a prev pointer leads to no event'));
     return value;

@@ -91,6 +91,28 @@ describe('LMDB event log', () => {
       expect([...log.readStream({ type: 'account', id: 'nobody' })]).toEqual([]);
     });
 
+    it('reads a stream the same when its walk keeps no value, or only some, for the way forward', async () => {
+      const write = openLog();
+      await seed(write);
+      const deposits = Array.from({ length: 40 }, (_, i) => newEvent('Deposited', { amount: i }));
+      await Promise.all(interleaved(write, deposits));
+      const expected = [...write.readStream(a1)];
+      expect(expected.map((event) => event.version)).toEqual(Array.from({ length: 43 }, (_, i) => i + 1));
+      for (const streamWalkBytes of [0, 100, 1_000]) {
+        const log = await reopen(logs.pop()!, { streamWalkBytes });
+        expect([...log.readStream(a1)], `${streamWalkBytes} bytes`).toEqual(expected);
+        expect([...log.readStream(a1, { fromVersion: 3, toVersion: 30 })], `${streamWalkBytes} bytes`).toEqual(expected.slice(2, 30));
+      }
+
+      /** a-1's deposits, one by one and interleaved with u-1's, so the stream's positions have gaps. */
+      function interleaved(log: LmdbEventLog, events: NewEvent[]): Array<Promise<AppendResult>> {
+        return events.flatMap((event, i) => log.append([
+          { stream: a1, expectedVersion: 3 + i, events: [event] },
+          { stream: u1, expectedVersion: 1 + i, events: [event] },
+        ]));
+      }
+    });
+
     it('reads the global log by position with a limit, and one event at a position', async () => {
       const log = openLog();
       await seed(log);
