@@ -2,7 +2,7 @@
 // path): the event types the current state has transitions for, and the first guard of the
 // event's candidate transitions that returns false. Guards are pure, so evaluating one again
 // is safe; this mirrors XState's own guard evaluation (string, object, inline, and/or/not/stateIn).
-import { getNextTransitions, type AnyMachineSnapshot, type AnyTransitionDefinition, type EventObject } from 'xstate';
+import { getNextTransitions, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { guardName, passes } from './guards.js';
 
 /** What the refusing state accepts and, when a guard said no, that guard's name. */
@@ -15,16 +15,12 @@ function matches(eventType: string, descriptor: string): boolean {
   return descriptor === eventType || descriptor === '*' || (descriptor.endsWith('.*') && eventType.startsWith(descriptor.slice(0, -1)));
 }
 
-function isInert(transition: AnyTransitionDefinition): boolean {
-  return transition.target === undefined && transition.actions.length === 0 && !transition.reenter;
-}
-
 /** The domain event types `snapshot` has a transition for (guards aside; XState's own and delayed events left out). */
 export function acceptedEvents(snapshot: AnyMachineSnapshot): string[] {
   const accepted = new Set<string>();
   for (const transition of getNextTransitions(snapshot)) {
     const type = String(transition.eventType);
-    if (type !== '' && !type.startsWith('xstate.') && !isInert(transition)) accepted.add(type);
+    if (type !== '' && !type.startsWith('xstate.')) accepted.add(type);
   }
   return [...accepted];
 }
