@@ -32,7 +32,7 @@ const NO_HEAD = Object.freeze({ staged: undefined, committed: undefined });
 export type TailScan = (after: number) => Iterable<{ readonly type: string; readonly id: string; readonly version: number; readonly position: number }>;
 
 /** One stream's heads as this process knows them; one Map lookup finds all of them. */
-interface Entry {
+export interface Entry {
   readonly type: string;
   readonly id: string;
   /** The head of a staged append, not yet committed. */
@@ -43,9 +43,14 @@ interface Entry {
   dirty: boolean;
 }
 
+/** A stream's heads as an append finds them: its entry, or none for a stream the index knows has no events. */
+export type AppendHeads = Entry | typeof NO_HEAD;
+
 /** The heads of one events environment, as the writer (or a reader) sees them. */
 export class HeadsIndex {
   private readonly entries = new StreamMap<Entry>();
+  /** The batch being filled and the (entry, head) pairs staged into it: one afterCommit per batch. */
+  private staging: { readonly batch: Batch; readonly staged: (Entry | StreamHead)[] } | undefined;
   private readonly dirty = new Set<Entry>();
   /** The log position up to which the dirty entries (plus the table) are complete. */
   private scannedTo = 0;
@@ -83,7 +88,7 @@ export class HeadsIndex {
   /** The head `stage` checks against: staged, else committed. */
   current(stream: StreamRef): StreamHead | undefined {
     if (this.readOnly) return this.committed(stream);
-    const entry = this.entries.get(stream.type, stream.id) ?? this.load(stream);
+    const entry = this.forAppend(stream);
     return entry.staged ?? entry.committed;
   }
 
@@ -99,13 +104,34 @@ export class HeadsIndex {
     return (this.entries.get(stream.type, stream.id) ?? this.load(stream)).committed;
   }
 
-  staged(stream: StreamRef, head: StreamHead): void {
-    this.entry(stream.type, stream.id).staged = head;
+  /** The writer's heads of `stream` for an append (`staged ?? committed` is what it checks against); one lookup. */
+  forAppend(stream: StreamRef): AppendHeads {
+    return this.entries.get(stream.type, stream.id) ?? this.load(stream);
+  }
+
+  /**
+   * Stages `head` (an append to `stream` in `batch`) on the entry forAppend returned; it becomes
+   * committed when the batch commits. A staged entry is never forgotten, so the pair stays valid.
+   */
+  stage(batch: Batch, stream: StreamRef, found: AppendHeads, head: StreamHead): void {
+    const entry = found === NO_HEAD ? this.entry(stream.type, stream.id) : (found as Entry);
+    entry.staged = head;
+    if (this.staging?.batch !== batch) {
+      const staged: (Entry | StreamHead)[] = [];
+      this.staging = { batch, staged };
+      batch.afterCommit(() => {
+        for (let i = 0; i < staged.length; i += 2) this.commit(staged[i] as Entry, staged[i + 1] as StreamHead);
+      });
+    }
+    this.staging.staged.push(entry, head);
   }
 
   /** The batch holding `head` committed. */
   committedHead(stream: StreamRef, head: StreamHead): void {
-    const entry = this.entry(stream.type, stream.id);
+    this.commit(this.entry(stream.type, stream.id), head);
+  }
+
+  private commit(entry: Entry, head: StreamHead): void {
     if (entry.staged === head) entry.staged = undefined;
     this.markCommitted(entry, head);
     if (head.position > this.committedTo) this.committedTo = head.position;
@@ -116,6 +142,7 @@ export class HeadsIndex {
    * commit reported failed may be there) is a committed head.
    */
   reconcile(after: number): void {
+    this.staging = undefined;
     for (const [, , entry] of this.entries.entries()) entry.staged = undefined;
     for (const event of this.scan(after)) this.committedHead(event, { version: event.version, position: event.position });
   }

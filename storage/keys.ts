@@ -31,7 +31,17 @@ export function checkKeyPart(what: string, value: string, limit: number): void {
   if (bytes > limit) throw new SizeLimitError(what, bytes, limit);
 }
 
+/**
+ * Whether `value` is surely a valid key part within `limit` bytes, without counting them: a UTF-8
+ * character is at most 3 bytes per UTF-16 unit. Checked on every append, so the usual short,
+ * well-formed part costs no byte count and no message string.
+ */
+export function surelyFits(value: string, limit: number): boolean {
+  return value.length * 3 <= limit && isWellFormed(value);
+}
+
 export function checkStreamRef(stream: StreamRef): void {
-  checkKeyPart(`aggregate type "${stream.type.slice(0, 40)}"`, stream.type, LIMITS.aggregateTypeBytes);
-  checkKeyPart(`aggregate id of ${stream.type} "${stream.id.slice(0, 40)}…"`, stream.id, LIMITS.aggregateIdBytes);
+  const { type, id } = stream;
+  if (!surelyFits(type, LIMITS.aggregateTypeBytes)) checkKeyPart(`aggregate type "${type.slice(0, 40)}"`, type, LIMITS.aggregateTypeBytes);
+  if (!surelyFits(id, LIMITS.aggregateIdBytes)) checkKeyPart(`aggregate id of ${type} "${id.slice(0, 40)}…"`, id, LIMITS.aggregateIdBytes);
 }

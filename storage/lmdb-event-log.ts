@@ -16,7 +16,7 @@ import type {
 } from './event-log.js';
 import { GroupCommit, appendFailed, type Batch, type Durability } from './group-commit.js';
 import { HeadsIndex } from './heads-index.js';
-import { LIMITS, checkKeyPart, checkStreamRef, streamName } from './keys.js';
+import { LIMITS, checkKeyPart, checkStreamRef, streamName, surelyFits } from './keys.js';
 import { LedgerIndex, resolveRetention } from './ledger-index.js';
 import { TimerIndex } from './timer-index.js';
 import { WalkedValues } from './walked-values.js';
@@ -257,9 +257,11 @@ export class LmdbEventLog implements EventLog {
     if (this.broken !== undefined && commit.pending === 0) this.recover();
     if (this.broken !== undefined) throw new PersistenceError(streamName(stream), this.broken);
     checkStreamRef(stream);
-    if (commandId !== undefined) checkKeyPart(`commandId of ${streamName(stream)}`, commandId, LIMITS.commandIdBytes);
+    if (commandId !== undefined && !surelyFits(commandId, LIMITS.commandIdBytes)) checkKeyPart(`commandId of ${streamName(stream)}`, commandId, LIMITS.commandIdBytes);
     if (timers !== undefined) this.timers.check(stream, timers);
-    const head = this.heads.current(stream);
+    const heads = this.heads;
+    const found = heads.forAppend(stream);
+    const head = found.staged ?? found.committed;
     const actual = head?.version ?? 0;
     if (append.expectedVersion !== actual) throw new ConcurrencyError(streamName(stream), append.expectedVersion, actual);
 
@@ -299,10 +301,7 @@ export class LmdbEventLog implements EventLog {
     }
     for (let i = 0; i < values.length; i++) batch.putNew(this.log, stored[i]!.position, values[i]);
     if (stored.length > 0) {
-      const newHead: StreamHead = { version, position };
-      const heads = this.heads;
-      heads.staged(stream, newHead);
-      batch.afterCommit(() => heads.committedHead(stream, newHead));
+      heads.stage(batch, stream, found, { version, position });
       this.nextPosition = position;
       batch.head = position;
     }
