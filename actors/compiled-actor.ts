@@ -6,17 +6,24 @@ import type { AnyMachineSnapshot, EventObject, Snapshot } from 'xstate';
 import type { CompiledMachine } from './compiled-machine.js';
 import type { CompiledSnapshot } from './compiled-snapshot.js';
 import type { LiveActor } from './live-actor.js';
+import { noteTimer } from './timers.js';
 
 /** An actor of a compiled machine, started from its initial state or from an XState persisted snapshot. */
 export class CompiledActor implements LiveActor {
   private snapshot: CompiledSnapshot;
   private running = false;
+  /** Started from the initial state, not restored: starting runs the initial entry actions (arms their timers). */
+  private fresh: boolean;
 
   constructor(private readonly compiled: CompiledMachine, persisted?: unknown) {
+    this.fresh = persisted === undefined;
     this.snapshot = persisted === undefined ? compiled.initial : compiled.restore(persisted);
   }
 
   start(): this {
+    // As XState does when a fresh actor starts: its initial states' delayed raises are executed (recorded, if a recording runs).
+    if (this.fresh) for (const action of this.compiled.initialTimers) noteTimer(action);
+    this.fresh = false;
     this.running = this.snapshot.status === 'active';
     return this;
   }

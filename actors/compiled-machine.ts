@@ -3,13 +3,16 @@
 // builds a new snapshot of about 6 KB. A compiled machine does the walk once per (configuration,
 // event type) and the exit/entry work once per (configuration, chosen transitions), caches both,
 // and per event only evaluates guards and runs the assigners: the same step, far less work.
-// Compiling is all or nothing per machine: any shape it cannot reproduce exactly (delays, always,
-// invoke, history, nested finals, custom actions, wildcards, output) leaves the machine on XState.
+// Compiling is all or nothing per machine: any shape it cannot reproduce exactly (always, invoke,
+// history, nested finals, custom actions, wildcards, output) leaves the machine on XState. Delayed
+// transitions (`after`) compile: XState arms them with a delayed raise on entry and a cancel on
+// exit, and a compiled step records those as the timer actions the runtime stores (timers.ts).
 import { createActor, getStateNodes, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition, type EventObject } from 'xstate';
 import { CompiledSnapshot } from './compiled-snapshot.js';
-import { ASSIGN, Configuration, RAISE, type Effect, type Plan, type Step } from './configuration.js';
+import { ASSIGN, CANCEL, Configuration, RAISE, type Effect, type Plan, type Step } from './configuration.js';
 import { passes } from './guards.js';
 import { stepShape, type RawAction } from './statechart-steps.js';
+import { INERT_CLOCK, inspectTimers, isTimed, noteTimer, recordTimers, type TimerAction } from './timers.js';
 
 /** The outcome of compiling a machine: the compiled machine, or why it stays on XState. */
 export type Compilation = { readonly compiled: CompiledMachine } | { readonly declined: string };
@@ -24,10 +27,10 @@ function declineReason(machine: AnyStateMachine): string | undefined {
   const guards = machine.implementations.guards as Record<string, unknown>;
   const checkAction = (action: RawAction, where: string): string | undefined => {
     const resolved = typeof action === 'function' ? action : actions[typeof action === 'string' ? action : String((action as { type?: unknown }).type)];
-    const builtin = resolved as { type?: unknown; delay?: unknown; event?: unknown } | undefined;
-    if (builtin?.type === 'xstate.assign') return undefined;
-    if (builtin?.type === 'xstate.raise' && builtin.delay === undefined && typeof builtin.event !== 'string') return undefined;
-    return `${where} runs an action other than assign or an immediate raise`;
+    const builtin = resolved as { type?: unknown; event?: unknown } | undefined;
+    if (builtin?.type === 'xstate.assign' || builtin?.type === 'xstate.cancel') return undefined;
+    if (builtin?.type === 'xstate.raise' && typeof builtin.event !== 'string') return undefined;
+    return `${where} runs an action other than assign, raise or cancel`;
   };
   const checkGuard = (guard: unknown, where: string): string | undefined => {
     if (guard === undefined || typeof guard === 'function') return undefined;
@@ -41,7 +44,6 @@ function declineReason(machine: AnyStateMachine): string | undefined {
     if (node.output !== undefined) return `${where} has an output`;
     if ((node.invoke as unknown[]).length > 0) return `${where} invokes an actor`;
     if ((node.always as unknown[] | undefined)?.length) return `${where} has eventless (always) transitions`;
-    if ((node.config as { after?: unknown }).after !== undefined) return `${where} has delayed (after) transitions`;
     for (const action of [...(node.entry as RawAction[]), ...(node.exit as RawAction[]), ...(node.initial?.actions as RawAction[] ?? [])]) {
       const reason = checkAction(action, where);
       if (reason) return reason;
@@ -70,9 +72,14 @@ function declineReason(machine: AnyStateMachine): string | undefined {
 export function compileMachine(machine: AnyStateMachine): Compilation {
   const reason = declineReason(machine);
   if (reason) return { declined: reason };
-  const initial = createActor(machine).getSnapshot() as AnyMachineSnapshot;
+  // The initial state and, for a timed machine, the timers its initial states arm (XState runs
+  // the initial entry actions when the actor starts; the inert clock never fires them).
+  const actor = createActor(machine, isTimed(machine) ? { clock: INERT_CLOCK, inspect: inspectTimers } : undefined);
+  const initial = actor.getSnapshot() as AnyMachineSnapshot;
   if (initial.status !== 'active') return { declined: `its initial state is ${initial.status}` };
-  return { compiled: new CompiledMachine(machine, initial) };
+  const { actions } = recordTimers(() => actor.start());
+  actor.stop();
+  return { compiled: new CompiledMachine(machine, initial, actions) };
 }
 
 /** A compiled machine: configurations and steps, worked out on first use and kept. */
@@ -87,7 +94,12 @@ export class CompiledMachine {
   /** Every event type some state has transitions for: plans are cached for these only. */
   private readonly alphabet = new Set<string>();
 
-  constructor(readonly machine: AnyStateMachine, initial: AnyMachineSnapshot) {
+  constructor(
+    readonly machine: AnyStateMachine,
+    initial: AnyMachineSnapshot,
+    /** The timers a new actor arms when it starts (its initial states' `after`). */
+    readonly initialTimers: readonly TimerAction[],
+  ) {
     this.root = machine.root as AnyStateNode;
     const visit = (node: AnyStateNode): void => {
       for (const [type, transitions] of node.transitions as Map<string, AnyTransitionDefinition[]>) {
@@ -134,8 +146,11 @@ export class CompiledMachine {
           if (effect.kind === ASSIGN) {
             context = assign(effect, context, current);
             changed = true;
+          } else if (effect.kind === RAISE) {
+            const immediate = this.raise(effect, context, current);
+            if (immediate) (queue ??= []).push(immediate);
           } else {
-            (queue ??= []).push(raised(effect, context, current));
+            cancel(effect, context, current);
           }
         }
         if (step.moved) {
@@ -159,6 +174,22 @@ export class CompiledMachine {
   can(snapshot: CompiledSnapshot, event: EventObject): boolean {
     const chosen = this.select(snapshot.configuration, snapshot, event);
     return chosen !== undefined && chosen.some((transition) => transition.target !== undefined || transition.actions.length > 0);
+  }
+
+  /**
+   * XState's resolveRaise: the event to queue now, or, when its delay resolves to a number, none:
+   * a timer, noted for the runtime to store (XState would schedule it on the actor's clock).
+   */
+  private raise(effect: Effect, context: unknown, event: EventObject): EventObject | undefined {
+    const params = paramsOf(effect, context, event);
+    const body = effect.body;
+    const raisedEvent = typeof body === 'function' ? (body as Assignment)({ context, event }, params) as EventObject : body as EventObject;
+    const delays = this.machine.implementations.delays as Record<string, unknown>;
+    const written = typeof effect.delay === 'string' ? delays[effect.delay] : effect.delay;
+    const delay = typeof written === 'function' ? (written as Assignment)({ context, event }, params) : written;
+    if (typeof delay !== 'number') return raisedEvent;
+    if (typeof effect.id === 'string') noteTimer({ kind: 'arm', id: effect.id, delay });
+    return undefined;
   }
 
   private configurationOf(nodes: readonly AnyStateNode[]): Configuration {
@@ -197,9 +228,12 @@ export class CompiledMachine {
       const inline = typeof action === 'function';
       const reference = action as { type?: unknown; params?: unknown };
       const resolved = (inline ? action : (this.machine.implementations.actions as Record<string, unknown>)[typeof action === 'string' ? action : String(reference.type)]) as
-        { type: string; assignment?: unknown; event?: unknown };
+        { type: string };
       const params = inline || typeof action === 'string' || !('params' in reference) ? undefined : reference.params;
-      effect = resolved.type === 'xstate.assign' ? { kind: ASSIGN, body: resolved.assignment, params } : { kind: RAISE, body: resolved.event, params };
+      const builtin = resolved as { type: string; assignment?: unknown; event?: unknown; id?: unknown; delay?: unknown; sendId?: unknown };
+      effect = builtin.type === 'xstate.assign' ? { kind: ASSIGN, body: builtin.assignment, params }
+        : builtin.type === 'xstate.cancel' ? { kind: CANCEL, body: builtin.sendId, params }
+        : { kind: RAISE, body: builtin.event, params, id: builtin.id, delay: builtin.delay };
       this.effects.set(action, effect);
     }
     return effect;
@@ -278,8 +312,9 @@ function assign(effect: Effect, context: unknown, event: EventObject): unknown {
   return Object.assign({}, context, update);
 }
 
-/** XState's resolveRaise without a delay: the event to queue. */
-function raised(effect: Effect, context: unknown, event: EventObject): EventObject {
+/** XState's resolveCancel: the timer it names is noted as cancelled. */
+function cancel(effect: Effect, context: unknown, event: EventObject): void {
   const body = effect.body;
-  return typeof body === 'function' ? (body as Assignment)({ context, event }, paramsOf(effect, context, event)) as EventObject : body as EventObject;
+  const id = typeof body === 'function' ? (body as Assignment)({ context, event }, paramsOf(effect, context, event)) : body;
+  if (typeof id === 'string') noteTimer({ kind: 'cancel', id });
 }

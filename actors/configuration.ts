@@ -7,13 +7,17 @@ import { stateValueOf } from './statechart-steps.js';
 
 export const ASSIGN = 0;
 export const RAISE = 1;
+export const CANCEL = 2;
 
-/** An action compiled machines run: an assign or a raise, with its params as written (a value or a function). */
+/** An action compiled machines run: an assign, a raise or a cancel, with its params as written (a value or a function). */
 export interface Effect {
-  readonly kind: typeof ASSIGN | typeof RAISE;
-  /** assign's assignment (object or function), or raise's event (object or function). */
+  readonly kind: typeof ASSIGN | typeof RAISE | typeof CANCEL;
+  /** assign's assignment (object or function), raise's event (object or function), or cancel's sendId (string or function). */
   readonly body: unknown;
   readonly params: unknown;
+  /** raise only: its id and delay as written (a delay makes it a timer: the `after` of a state). */
+  readonly id?: unknown;
+  readonly delay?: unknown;
 }
 
 /** A microstep ready to run: its effects in order and where it leads. */

@@ -21,14 +21,19 @@ export const INERT_CLOCK = {
 /** The recording under way: decisions run synchronously, so one at a time. */
 let recording: TimerAction[] | undefined;
 
-/** Inspection observer of a timed machine's actors: records delayed raises and cancels while a recording runs. */
+/** Notes a timer action while a recording runs (compiled machines note theirs directly). */
+export function noteTimer(action: TimerAction): void {
+  recording?.push(action);
+}
+
+/** Inspection observer of a timed machine's XState actors: records delayed raises and cancels while a recording runs. */
 export function inspectTimers(event: InspectionEvent): void {
   if (recording === undefined || event.type !== '@xstate.action') return;
   const { type, params } = event.action as { type: string; params?: { id?: unknown; delay?: unknown; sendId?: unknown } };
   if (type === 'xstate.raise' && typeof params?.delay === 'number' && typeof params.id === 'string') {
-    recording.push({ kind: 'arm', id: params.id, delay: params.delay });
+    noteTimer({ kind: 'arm', id: params.id, delay: params.delay });
   } else if (type === 'xstate.cancel' && typeof params?.sendId === 'string') {
-    recording.push({ kind: 'cancel', id: params.sendId });
+    noteTimer({ kind: 'cancel', id: params.sendId });
   }
 }
 

@@ -2,7 +2,7 @@
 // refusals whether the account runs compiled or on XState, and snapshots written by either are
 // read by the other (a deploy that flips `compile` must not lose or misread a snapshot).
 import { afterEach, describe, expect, it } from 'vitest';
-import { Actor } from 'xstate';
+import { Actor, setup } from 'xstate';
 import { CompiledActor } from '../../actors/compiled-actor.js';
 import { defineAggregate } from '../../actors/define-aggregate.js';
 import { startActor } from '../../actors/replay.js';
@@ -45,9 +45,15 @@ async function outcomes(runtime: Runtime, list: ReturnType<typeof commands>): Pr
 }
 
 describe('compiled transitions', () => {
-  it('compile the account, and leave a machine with delays (the order) on XState, saying why', () => {
+  it('compile the account and the order (with after), and leave a machine with always on XState, saying why', () => {
     expect(account.compilation).toEqual({ compiled: true });
-    expect(order.compilation).toEqual({ compiled: false, reason: expect.stringContaining('delayed (after) transitions') });
+    expect(order.compilation).toEqual({ compiled: true });
+    const eventless = defineAggregate({
+      type: 'eventless',
+      machine: setup({}).createMachine({ initial: 'a', states: { a: { always: { target: 'b', guard: () => false } }, b: {} } }),
+      commands: { noop: () => undefined },
+    });
+    expect(eventless.compilation).toEqual({ compiled: false, reason: expect.stringContaining('eventless (always) transitions') });
     expect(onXState.compilation).toEqual({ compiled: false, reason: 'compile: false' });
     expect(startActor(compiled)).toBeInstanceOf(CompiledActor);
     expect(startActor(onXState)).toBeInstanceOf(Actor);

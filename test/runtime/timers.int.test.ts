@@ -27,11 +27,18 @@ async function manual(options: Partial<Parameters<typeof createTestRuntime>[0]> 
   return test;
 }
 
+/** The same order kept on an XState actor: its timers come from XState's inspection, not from compiled steps. */
+const orderOnXState = defineAggregate({ type: 'order', machine: orderMachine, commands: orderCommands, compile: false });
+
 const storedTypes = (t: TestRuntime, id: string) => [...t.runtime.readStream('order', id)].map((e) => [e.type, e.metadata.timer ?? false]);
 
 describe('durable timers', () => {
-  it('arms both timers of the state in the commit that enters it, fires each once at its deadline, in order', async () => {
-    const t = await manual();
+  it.each([
+    ['compiled', order],
+    ['on XState', orderOnXState],
+  ])('arms both timers of the state in the commit that enters it, fires each once at its deadline, in order (%s)', async (_how, definition) => {
+    expect(definition.compilation.compiled).toBe(_how === 'compiled');
+    const t = await manual({ aggregates: [definition] });
     const t0 = t.now();
     await t.runtime.send('order', 'o-1', { type: 'place', total: 30 });
     expect(t.runtime.timers()).toEqual([

@@ -1,11 +1,17 @@
 // Runs one machine on two actors side by side (XState's, the reference, and a candidate) and
 // asserts that after every event a user could tell no difference: value, context, status, error,
 // can() for every event type, tags, matches, the persisted snapshot, and whether the snapshot
-// object stayed the same (rehydra reads "same object" as "event refused").
+// object stayed the same (rehydra reads "same object" as "event refused"); and, for machines with
+// `after`, the timers each step arms and cancels (what the runtime stores). A `FIRE` event stands
+// for firing one of the pending timers (its `v` picks which), as the runtime fires a stored one.
 import { expect } from 'vitest';
 import { createActor, type AnyStateMachine, type EventObject } from 'xstate';
 import { CompiledActor } from '../../actors/compiled-actor.js';
 import type { CompiledMachine } from '../../actors/compiled-machine.js';
+import { INERT_CLOCK, inspectTimers, isTimed, recordTimers, type TimerAction } from '../../actors/timers.js';
+
+/** The event type that fires a pending timer instead (its `v`, modulo the pending ones, picks which). */
+export const FIRE = 'FIRE';
 
 /** The parts of an actor rehydra uses, which both sides provide. */
 export interface Side {
@@ -32,9 +38,10 @@ export type StartSide = (machine: AnyStateMachine, persisted?: unknown) => Side;
 // Errors surface through the snapshot's status; this observer keeps XState from rethrowing them.
 const IGNORE_ERRORS = { error: () => undefined };
 
-/** XState's own actor, started the way rehydra starts one. */
+/** XState's own actor, started the way rehydra starts one (a timed machine on the inert clock, inspected for its timers). */
 export const xstateSide: StartSide = (machine, persisted) => {
-  const actor = createActor(machine, persisted === undefined ? undefined : { snapshot: persisted as never });
+  const timed = isTimed(machine) ? { clock: INERT_CLOCK, inspect: inspectTimers } : {};
+  const actor = createActor(machine, { ...timed, ...(persisted === undefined ? {} : { snapshot: persisted as never }) });
   actor.subscribe(IGNORE_ERRORS);
   return actor.start() as unknown as Side;
 };
@@ -93,20 +100,42 @@ export function lockstep(
   machine: AnyStateMachine, events: readonly EventObject[], cut: number, probes: Probes,
   reference: StartSide, candidate: StartSide,
 ): string {
-  let expected = reference(machine);
-  let actual = candidate(machine);
+  // The timers pending as the reference armed and cancelled them (ids in arming order).
+  const pending = new Set<string>();
+  const follow = (actions: readonly TimerAction[]): void => {
+    for (const action of actions) {
+      if (action.kind === 'arm') pending.delete(action.id), pending.add(action.id);
+      else pending.delete(action.id);
+    }
+  };
+  const started = recordTimers(() => reference(machine));
+  const startedToo = recordTimers(() => candidate(machine));
+  let expected = started.value;
+  let actual = startedToo.value;
+  expect(startedToo.actions, 'timers armed at the start').toStrictEqual(started.actions);
+  follow(started.actions);
   expect(observe(actual, probes), 'at the start').toStrictEqual(observe(expected, probes));
-  for (const [i, event] of events.entries()) {
+  for (const [i, sent] of events.entries()) {
     if (i === cut) {
       const persisted = expected.getPersistedSnapshot();
       expected = reference(machine, structuredClone(persisted));
       actual = candidate(machine, structuredClone(persisted));
       expect(observe(actual, probes), `restored before event #${i}`).toStrictEqual(observe(expected, probes));
     }
+    let event = sent;
+    if (sent.type === FIRE) {
+      const ids = [...pending];
+      if (ids.length === 0) continue;
+      event = { type: ids[Number((sent as { v?: number }).v ?? 0) % ids.length]! };
+      // Fired, the timer is spent whatever the state does with it (as the runtime's fireTimer).
+      pending.delete(event.type);
+    }
     const [expectedBefore, actualBefore] = [expected.getSnapshot(), actual.getSnapshot()];
-    expected.send(event);
-    actual.send(event);
+    const armed = recordTimers(() => expected.send(event)).actions;
+    const armedToo = recordTimers(() => actual.send(event)).actions;
     const step = `after event #${i} ${JSON.stringify(event)}`;
+    expect(armedToo, `${step}: timers armed and cancelled`).toStrictEqual(armed);
+    follow(armed);
     expect(actual.getSnapshot() === actualBefore, `${step}: snapshot unchanged (event refused)`).toBe(expected.getSnapshot() === expectedBefore);
     expect(observe(actual, probes), step).toStrictEqual(observe(expected, probes));
     // One event after the end showed it is ignored; XState warns about every further one.

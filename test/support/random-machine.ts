@@ -12,7 +12,7 @@ export const UNKNOWN_EVENT = 'UNKNOWN';
 /** The tags generated states may carry. */
 export const TAGS = ['t0', 't1', 't2'] as const;
 /** Features the compiler does not support: a machine with one must be declined. */
-export const UNSUPPORTED = ['after', 'always', 'invoke', 'history', 'wildcard', 'nestedFinal', 'output'] as const;
+export const UNSUPPORTED = ['always', 'invoke', 'history', 'wildcard', 'nestedFinal', 'output'] as const;
 export type Unsupported = (typeof UNSUPPORTED)[number];
 
 /** A generated machine: its source text (what runs, what a failure prints) and what a test asks of it. */
@@ -35,8 +35,12 @@ export class RandomMachine {
 
 const XS = { and, assign, fromCallback, not, or, raise, setup };
 
-// Named guards and actions every machine declares; generated transitions refer to some of them.
+// Named guards, actions and delays every machine declares; generated transitions refer to some of them.
 const SETUP = `xs.setup({
+  delays: {
+    fixed: 250,
+    window: ({ context }) => 100 + context.n * 10,
+  },
   guards: {
     above: ({ context }, params) => context.n > params.k,
     even: ({ context }) => context.n % 2 === 0,
@@ -165,6 +169,13 @@ const specArb = fc.record({
   handlers: fc.array(handlerArb, { minLength: 2, maxLength: 16 }),
   entries: fc.array(fc.record({ state: fc.nat(), entry: entryExitArb, exit: entryExitArb }), { maxLength: 5 }),
   tags: fc.array(fc.record({ state: fc.nat(), tag: fc.constantFrom(...TAGS) }), { maxLength: 4 }),
+  // Delayed transitions: a number of ms or a named delay (fixed, or computed from context), each
+  // with the candidates of an ordinary handler (targetless ones included: they only count).
+  afters: fc.array(fc.record({
+    state: fc.nat(),
+    delay: fc.constantFrom('1000', '5000', 'fixed', 'window'),
+    candidates: fc.array(candidateArb, { minLength: 1, maxLength: 2 }),
+  }), { maxLength: 3 }),
 });
 type Spec = typeof specArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -278,6 +289,17 @@ function render(spec: Spec, unsupported: { feature: Unsupported; at: number } | 
     if (node.shape.kind !== 'final') node.exit.push(...renderActions(exit, ['I1']));
   }
   for (const { state, tag } of spec.tags) pick(nodes, state).tags.add(tag);
+  const delayed = new Map<Node, string[]>();
+  for (const { state, delay, candidates } of spec.afters) {
+    const node = pick(live.filter((candidate) => candidate.parent !== undefined), state);
+    const rendered = candidates.map((candidate) => renderCandidate(node, 'E0', candidate, nodes));
+    const key = /^\d+$/.test(delay) ? delay : `'${delay}'`;
+    const list = delayed.get(node) ?? [];
+    if (list.some((entry) => entry.startsWith(`${key}:`))) continue;
+    list.push(`${key}: ${rendered.length === 1 ? rendered[0] : `[${rendered.join(', ')}]`}`);
+    delayed.set(node, list);
+  }
+  for (const [node, list] of delayed) node.extra.push(`after: { ${list.join(', ')} }`);
   if (unsupported) addUnsupported(nodes, unsupported.feature, unsupported.at);
   const context = `{ n: ${spec.n0}, s: '', xs: [] }`;
   const config = renderNode(nodes[0]!, [`id: 'm'`, `context: ${spec.contextAsFunction ? `() => (${context})` : context}`]);
@@ -291,7 +313,6 @@ function addUnsupported(nodes: readonly Node[], feature: Unsupported, at: number
   const somewhere = pick(atomics, at);
   const sibling = pick(root.children.filter((child) => child.shape.kind !== 'final'), at);
   switch (feature) {
-    case 'after': somewhere.extra.push(`after: { 1000: '${targetText(somewhere, sibling, true)}' }`); break;
     case 'always': somewhere.extra.push(`always: { guard: ({ context }) => context.n > 100, target: '${targetText(somewhere, sibling, true)}' }`); break;
     case 'invoke': somewhere.extra.push(`invoke: { src: xs.fromCallback(() => undefined) }`); break;
     case 'history': pick(compounds, at).extra.push(`states: { h: { type: 'history' } }`); break;
