@@ -1,6 +1,6 @@
 // The errors the projections floor raises: an unknown projection, a wait that timed out, a
-// partition stopped by its handler (a throw or a call past its time limit), and a module that
-// would see events its runtime upcasts in their stored shape.
+// partition stopped by its handler (a throw or a call past its time limit), a module that cannot
+// be loaded, and a module that would see events its runtime upcasts in their stored shape.
 import { RehydraError } from '../storage/errors.js';
 
 /** `projection(name)` named a projection that was not passed to `createRuntime({ projections })`. */
@@ -81,5 +81,34 @@ export class ProjectionUpcastersError extends RehydraError {
         `(missing upcasters: ${list(missing)}; unexpected: ${list(unexpected)}): export the definition the runtime uses ` +
         `from the projection module (\`export const aggregates = [...]\`)`,
     );
+  }
+}
+
+/** What is wrong with a projection module that cannot be loaded. */
+export type ProjectionModuleProblem =
+  /** No file at the module's path (or URL). */
+  | 'not-found'
+  /** Importing it threw: a syntax error, a throw at its top level, a missing dependency, TypeScript the thread cannot run. */
+  | 'import-failed'
+  /** It loads, but does not export a `handle(event, view)` function (or `init`/`aggregates` have the wrong shape). */
+  | 'invalid-exports';
+
+const ADVICE: Record<ProjectionModuleProblem, string> = {
+  'not-found': 'check defineProjection({ module }): a relative path resolves against the working directory; new URL("./x.js", import.meta.url) names a file next to yours',
+  'import-failed': 'fix what importing it throws, then start again',
+  'invalid-exports': 'export a synchronous `handle(event, view)` function, and optionally `init(view)` and `aggregates`',
+};
+
+/** `createRuntime` could not load a projection's module in a worker thread; nothing was started. */
+export class ProjectionModuleError extends RehydraError {
+  constructor(
+    readonly projection: string,
+    /** The module's URL, as `defineProjection` resolved it. */
+    readonly module: string,
+    readonly reason: ProjectionModuleProblem,
+    /** What the import or the export check said. */
+    readonly detail: string,
+  ) {
+    super('ERR_PROJECTION_MODULE', `projection "${projection}" cannot load its module ${module} (${reason}): ${detail}; ${ADVICE[reason]}`);
   }
 }

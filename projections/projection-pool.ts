@@ -1,17 +1,17 @@
 // The projection host: a piscina pool whose workers read the event log themselves. Owns: the
 // main thread's share per durable commit is one atomic store plus a look at each idle partition
-// (never per event); no projection starts whose module would see events the runtime upcasts in
-// their stored shape; close() lets every worker commit the batch it holds before threads stop.
+// (never per event); no projection starts whose module cannot be loaded or would see events the
+// runtime upcasts in their stored shape; close() lets every worker commit the batch it holds before threads stop.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import { openViewStore } from '../storage/views.js';
-import { ProjectionUpcastersError, UnknownProjectionError } from './errors.js';
+import { ProjectionModuleError, ProjectionUpcastersError, UnknownProjectionError } from './errors.js';
 import type { ProjectionDefinition } from './define-projection.js';
 import type { ProjectionContext } from './generation.js';
-import { upcasterKeys, type UpcasterKeys, type UpcasterMismatch } from './projection-module.js';
+import { upcasterKeys, type UpcasterKeys } from './projection-module.js';
 import { HostSignals } from './signals.js';
-import type { ProjectionTask } from './worker.js';
+import type { CheckResult, ProjectionTask } from './worker.js';
 import { LOADED, PROGRESS } from './worker-messages.js';
 import { ProjectionController, type Projection, type ProjectionStatus } from './projection-controller.js';
 
@@ -65,7 +65,7 @@ export async function startProjections(options: ProjectionHostOptions): Promise<
   const destroyPool = destroyWhenLoaded(pool);
   try {
     // Before the views are opened: a refused start leaves nothing on disk.
-    await checkUpcasters(pool, projections, upcasters);
+    await checkModules(pool, projections, upcasters);
   } catch (error) {
     await destroyPool();
     throw error;
@@ -128,17 +128,25 @@ export async function startProjections(options: ProjectionHostOptions): Promise<
 
 /**
  * Asks a worker to load each projection's module and compare its upcasters with the runtime's, for
- * the aggregate types the projection reads; throws ProjectionUpcastersError on the first that differs.
+ * the aggregate types the projection reads; throws, for the first projection in order that fails,
+ * ProjectionModuleError (the module cannot load) or ProjectionUpcastersError (its upcasters differ).
  */
-async function checkUpcasters(pool: Piscina<ProjectionTask, unknown>, projections: readonly ProjectionDefinition[], upcasters: UpcasterKeys): Promise<void> {
-  const mismatches = await Promise.all(
+async function checkModules(pool: Piscina<ProjectionTask, unknown>, projections: readonly ProjectionDefinition[], upcasters: UpcasterKeys): Promise<void> {
+  const results = await Promise.all(
     projections.map((definition) =>
-      // A worker that dies loading the module proves nothing either way: the apply tasks check again and report it.
-      pool.run({ kind: 'check', module: definition.module, filter: definition.filter, upcasters }).catch(() => undefined) as Promise<UpcasterMismatch | undefined>,
+      (pool.run({ kind: 'check', module: definition.module, filter: definition.filter, upcasters }) as Promise<CheckResult>).catch(
+        // Only the module runs in a check: a thread that dies in one died importing it (process.exit at its top level, say).
+        (error: unknown): CheckResult => ({ kind: 'unloadable', reason: 'import-failed', detail: `its worker thread stopped while importing it: ${String(error)}` }),
+      ),
     ),
   );
-  for (const [index, mismatch] of mismatches.entries()) {
-    if (mismatch) throw new ProjectionUpcastersError(projections[index]!.name, mismatch.aggregateType, mismatch.missing, mismatch.unexpected);
+  for (const [index, result] of results.entries()) {
+    const { name, module } = projections[index]!;
+    if (result.kind === 'unloadable') throw new ProjectionModuleError(name, module, result.reason, result.detail);
+    if (result.kind === 'upcasters') {
+      const { aggregateType, missing, unexpected } = result.mismatch;
+      throw new ProjectionUpcastersError(name, aggregateType, missing, unexpected);
+    }
   }
 }
 

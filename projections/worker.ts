@@ -10,7 +10,8 @@ import { PartitionCache } from './partition-cache.js';
 import { partitionOf } from './partition.js';
 import { eventFilter, type ProjectionFilter } from './define-projection.js';
 import { ProjectionUpcastersError } from './errors.js';
-import { loadModule, upcasterMismatch, type LoadedModule, type UpcasterKeys, type UpcasterMismatch } from './projection-module.js';
+import type { ProjectionModuleProblem } from './errors.js';
+import { loadModule, ModuleLoadFailure, upcasterMismatch, type LoadedModule, type UpcasterKeys, type UpcasterMismatch } from './projection-module.js';
 import { PartitionSignals } from './signals.js';
 import { ViewBatch } from './view-batch.js';
 import { LOADED, PROGRESS } from './worker-messages.js';
@@ -41,13 +42,19 @@ export interface DropTask {
   readonly generation: number;
 }
 
-/** Load a projection module and compare its upcasters with the runtime's; undefined if they agree or it cannot load. */
+/** Load a projection module and compare its upcasters with the runtime's. */
 export interface CheckTask {
   readonly kind: 'check';
   readonly module: string;
   readonly filter: ProjectionFilter | undefined;
   readonly upcasters: UpcasterKeys;
 }
+
+/** What a check found: nothing wrong, the upcasters that differ, or why the module cannot load. */
+export type CheckResult =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'upcasters'; readonly mismatch: UpcasterMismatch }
+  | { readonly kind: 'unloadable'; readonly reason: ProjectionModuleProblem; readonly detail: string };
 
 /** What the host posts to the pool. */
 export type ProjectionTask = ApplyTask | DropTask | CheckTask;
@@ -78,17 +85,29 @@ const stores = new Map<string, ViewStore>();
 parentPort?.postMessage({ [LOADED]: threadId });
 
 /** The piscina entry point. */
-export default async function run(task: ProjectionTask): Promise<ApplyResult | UpcasterMismatch | undefined> {
+export default async function run(task: ProjectionTask): Promise<ApplyResult | CheckResult | undefined> {
   switch (task.kind) {
     case 'drop':
       viewStore(task.path).dropGeneration(task.projection, task.generation);
       return undefined;
     case 'check':
-      // A module that cannot load is reported by its apply tasks (in status()), which retry on resume().
-      return loadModule(task.module).then((module) => upcasterMismatch(task.upcasters, module.upcasters, task.filter), () => undefined);
+      return check(task);
     case 'apply':
       return apply(task);
   }
+}
+
+async function check(task: CheckTask): Promise<CheckResult> {
+  let module: LoadedModule;
+  try {
+    module = await loadModule(task.module);
+  } catch (error) {
+    // Errors cross threads as plain clones without their own fields: the reason travels as data.
+    if (error instanceof ModuleLoadFailure) return { kind: 'unloadable', reason: error.reason, detail: error.message };
+    throw error;
+  }
+  const mismatch = upcasterMismatch(task.upcasters, module.upcasters, task.filter);
+  return mismatch ? { kind: 'upcasters', mismatch } : { kind: 'ok' };
 }
 
 /** Everything one apply task works with. */

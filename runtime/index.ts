@@ -29,7 +29,9 @@ export {
 } from '../actors/errors.js';
 export {
   UnknownProjectionError, ProjectionTimeoutError, ProjectionFailedError, ProjectionHandlerTimeoutError, ProjectionUpcastersError,
+  ProjectionModuleError,
 } from '../projections/errors.js';
+export type { ProjectionModuleProblem } from '../projections/errors.js';
 export { UnknownAggregateError, ActorLimitError } from './errors.js';
 export { openEventLog } from '../storage/lmdb-event-log.js';
 export type { EventLogOptions } from '../storage/lmdb-event-log.js';

@@ -8,7 +8,7 @@ describe('the rehydra entry', () => {
     expect(Object.keys(entry).sort()).toEqual([
       'ActorLimitError', 'ApplyError', 'ConcurrencyError', 'CorruptDataError', 'EncodingError', 'IllegalEventError', 'InvalidCommandError',
       'MailboxFullError', 'NonDeterministicMachineError', 'NotADataDirectoryError', 'PersistenceError', 'ProjectionFailedError',
-      'ProjectionHandlerTimeoutError', 'ProjectionTimeoutError', 'ProjectionUpcastersError', 'ReadOnlyStorageError', 'RehydraError', 'ReplayError', 'RuntimeClosedError', 'SizeLimitError',
+      'ProjectionHandlerTimeoutError', 'ProjectionModuleError', 'ProjectionTimeoutError', 'ProjectionUpcastersError', 'ReadOnlyStorageError', 'RehydraError', 'ReplayError', 'RuntimeClosedError', 'SizeLimitError',
       'StorageLockedError', 'UnknownAggregateError', 'UnknownCommandError', 'UnknownProjectionError', 'UpcastError',
       'checkStreams', 'createRuntime', 'defineAggregate', 'defineProjection', 'openEventLog',
     ]);
