@@ -31,6 +31,16 @@ export interface ReplayTarget {
   readonly at?: number;
 }
 
+/**
+ * The RangeError for a replay target past the stream's head (`head` is 0 for a stream without
+ * events), or undefined when `toVersion` is within it. The API's `state({ version })` and the
+ * CLI's `inspect … state --version` both refuse with it, so both say the same thing.
+ */
+export function versionPastHead(stream: StreamRef, toVersion: number | undefined, head: number): RangeError | undefined {
+  if (toVersion === undefined || toVersion <= head) return undefined;
+  return new RangeError(`${streamName(stream)} is at version ${head}, so it has no version ${toVersion}: ask for a version from 0 to ${head}`);
+}
+
 // Errors of actions surface through the snapshot status; this observer only keeps XState from
 // rethrowing them as unhandled errors.
 const IGNORE_ERRORS = { error: () => undefined };

@@ -2,7 +2,7 @@
 // file, old → new with the change in percent. The old file is read and checked before the run
 // starts, so a wrong path fails in a second, not after minutes of benchmarks.
 import { readFileSync } from 'node:fs';
-import { UsageError } from './args.js';
+import { UsageError } from '../cli/command-line.js';
 import { formatValue } from './table.js';
 import { FIGURE_NAMES, type FigureName, type Figures, type Results } from './scenario.js';
 

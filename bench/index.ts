@@ -3,7 +3,8 @@
 // bench/results/latest.json (partial.json under --only). `--quick` shrinks every size and runs one
 // round, so CI can afford it; `--help` lists the options.
 import { join } from 'node:path';
-import { HELP, UsageError, matchesKey, parseBenchArgs, type BenchArgs } from './args.js';
+import { UsageError } from '../cli/command-line.js';
+import { HELP, matchesKey, parseBenchArgs, type BenchArgs } from './args.js';
 import { scenarios as commands } from './commands.bench.js';
 import { formatComparison, readPreviousRun, type PreviousRun } from './compare.js';
 import { writeCurveSvg } from './curve-chart.js';

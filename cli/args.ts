@@ -1,13 +1,13 @@
 // Parses `inspect <path> <command> …` and `check <path> --aggregates <module> …` with node:util
 // parseArgs. Owns: every option is checked against the command it was given to, and numbers and
 // stream names are validated before any storage is opened.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import type { StreamRef } from '../storage/keys.js';
-import { UsageError } from './usage.js';
+import { integerOption, readCommandLine, UsageError } from './command-line.js';
 
 /** A parsed, validated `rehydra` command line. */
 export type Invocation =
-  | { readonly command: 'help' }
+  | Help
   | { readonly command: 'streams'; readonly path: string; readonly json: boolean; readonly type?: string }
   | { readonly command: 'events'; readonly path: string; readonly json: boolean; readonly type: string; readonly id: string; readonly from?: number }
   | {
@@ -17,6 +17,12 @@ export type Invocation =
   | { readonly command: 'log'; readonly path: string; readonly json: boolean; readonly from?: number; readonly limit?: number }
   | { readonly command: 'projections'; readonly path: string; readonly json: boolean }
   | { readonly command: 'timers'; readonly path: string; readonly json: boolean; readonly before?: number; readonly limit?: number };
+
+/** `--help`, for one command or (without one) for the whole tool. */
+export interface Help {
+  readonly command: 'help';
+  readonly topic?: 'inspect' | 'check';
+}
 
 /** A parsed, validated `rehydra check` command line. */
 export interface CheckInvocation {
@@ -33,12 +39,12 @@ export interface CheckInvocation {
 }
 
 const OPTIONS = {
-  type: { type: 'string' },
-  from: { type: 'string' },
-  limit: { type: 'string' },
-  version: { type: 'string' },
-  module: { type: 'string' },
-  before: { type: 'string' },
+  type: { type: 'string', expects: 'an aggregate type, e.g. --type account' },
+  from: { type: 'string', expects: 'a version or position to start from, e.g. --from 1' },
+  limit: { type: 'string', expects: 'a number of entries, e.g. --limit 100' },
+  version: { type: 'string', expects: 'a stream version, e.g. --version 3' },
+  module: { type: 'string', expects: 'the built JS module exporting the aggregate, e.g. --module dist/account.js' },
+  before: { type: 'string', expects: 'an ISO 8601 date-time or epoch milliseconds, e.g. --before 2030-01-01T00:00:00Z' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -46,10 +52,10 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 
 const CHECK_OPTIONS = {
-  aggregates: { type: 'string', multiple: true },
-  type: { type: 'string', multiple: true },
-  stream: { type: 'string', multiple: true },
-  sample: { type: 'string' },
+  aggregates: { type: 'string', multiple: true, expects: 'the built JS module exporting your aggregates, e.g. --aggregates dist/aggregates.js' },
+  type: { type: 'string', multiple: true, expects: 'an aggregate type, e.g. --type account' },
+  stream: { type: 'string', multiple: true, expects: '<type>/<id>, e.g. --stream account/a-1' },
+  sample: { type: 'string', expects: 'a number of streams, e.g. --sample 100' },
   json: { type: 'boolean' },
   progress: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -78,9 +84,9 @@ const POSITIONALS: Readonly<Record<string, readonly string[]>> = {
 /** Parses `argv` (without node and the script); throws UsageError on a bad command line. */
 export function parseInvocation(argv: readonly string[]): Invocation | CheckInvocation {
   if (commandWord(argv) === 'check') return parseCheck(argv);
-  const { values, positionals } = parseStrict(argv, OPTIONS);
-  if (values.help === true || argv.length === 0) return { command: 'help' };
+  const { values, positionals } = readCommandLine(argv, OPTIONS, true);
   const [verb, path, command, ...rest] = positionals;
+  if (values.help === true || argv.length === 0) return verb === 'inspect' ? { command: 'help', topic: 'inspect' } : { command: 'help' };
   if (verb !== 'inspect') throw new UsageError(`unknown command "${verb ?? ''}": one of inspect, check`);
   if (path === undefined) throw new UsageError('missing <path>: the data directory to inspect');
   if (command === undefined) throw new UsageError(`missing <command> after ${path}: one of ${Object.keys(ALLOWED).join(', ')}`);
@@ -110,18 +116,9 @@ export function parseInvocation(argv: readonly string[]): Invocation | CheckInvo
   }
 }
 
-/** parseArgs, strict, with its error (an unknown option, a missing value) as a UsageError. */
-function parseStrict<const TOptions extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: TOptions) {
-  try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-function parseCheck(argv: readonly string[]): CheckInvocation | { readonly command: 'help' } {
-  const { values, positionals } = parseStrict(argv, CHECK_OPTIONS);
-  if (values.help === true) return { command: 'help' };
+function parseCheck(argv: readonly string[]): CheckInvocation | Help {
+  const { values, positionals } = readCommandLine(argv, CHECK_OPTIONS, true);
+  if (values.help === true) return { command: 'help', topic: 'check' };
   const [, path, extra] = positionals;
   if (path === undefined) throw new UsageError('check needs <path>: the data directory to check');
   if (extra !== undefined) throw new UsageError(`check got an unexpected argument "${extra}"`);
@@ -142,7 +139,6 @@ function streamRefOf(raw: string): StreamRef {
   return { type: raw.slice(0, slash), id: raw.slice(slash + 1) };
 }
 
-/** `{ [name]: n }` for a given integer option at least `min`, `{}` when absent. */
 /** A time option: an ISO 8601 date-time or epoch milliseconds. */
 function optionalTime<N extends string>(name: N, raw: string | undefined): { [K in N]?: number } {
   if (raw === undefined) return {};
@@ -151,11 +147,7 @@ function optionalTime<N extends string>(name: N, raw: string | undefined): { [K 
   return { [name]: value } as { [K in N]?: number };
 }
 
+/** `{ [name]: n }` for a given integer option at least `min`, `{}` when absent. */
 function optionalInt<N extends string>(name: N, raw: string | undefined, min: number): { [K in N]?: number } {
-  if (raw === undefined) return {};
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(`--${name} must be an integer of at least ${min} (got ${JSON.stringify(raw)})`);
-  }
-  return { [name]: value } as { [K in N]?: number };
+  return raw === undefined ? {} : ({ [name]: integerOption(name, raw, min) } as { [K in N]?: number });
 }

@@ -1,7 +1,7 @@
 // Every command that reads a data directory refuses a path that is not one up front, with a
 // message that says what to pass, before any storage is opened.
 import { existsSync, statSync } from 'node:fs';
-import { UsageError } from './usage.js';
+import { UsageError } from './command-line.js';
 
 /** Throws UsageError unless `path` is an existing directory. */
 export function requireDirectory(path: string): void {

@@ -1,13 +1,12 @@
 // The inspect commands as plain data, shared by the human and the --json output. Owns: the
 // event log is opened read-only (never taking the writer lock) and always closed again.
-import { rehydrate } from '../actors/replay.js';
+import { rehydrate, versionPastHead } from '../actors/replay.js';
 import type { EventLog, StoredEvent, StoredSnapshot, StreamHead } from '../storage/event-log.js';
 import { openEventLog } from '../storage/lmdb-event-log.js';
 import type { Invocation } from './args.js';
 import { readCheckpoints } from './checkpoints.js';
 import { requireDirectory } from './data-directory.js';
 import { loadAggregate } from './load-aggregate.js';
-import { UsageError } from './usage.js';
 
 /** An event as printed: the stored event with its timestamp as ISO 8601. */
 export type InspectedEvent = StoredEvent & { readonly time: string };
@@ -97,14 +96,16 @@ function withTime(event: StoredEvent): InspectedEvent {
 function requireStream(log: EventLog, type: string, id: string): { ref: { type: string; id: string }; head: StreamHead } {
   const ref = { type, id };
   const head = log.streamHead(ref);
-  if (!head) throw new UsageError(`stream ${type}/${id} has no events in ${log.path}: list them with "streams"`);
+  // Like a version past the head, a fact of the data rather than a malformed command line (exit 1, not 2).
+  if (!head) throw new RangeError(`stream ${type}/${id} has no events in ${log.path}: list them with "streams"`);
   return { ref, head };
 }
 
 async function stateOf(log: EventLog, invocation: Extract<Invocation, { command: 'state' }>): Promise<InspectedState> {
   const { ref, head } = requireStream(log, invocation.type, invocation.id);
   const toVersion = invocation.version ?? head.version;
-  if (toVersion > head.version) throw new UsageError(`--version ${toVersion} is past ${ref.type}/${ref.id}, which is at version ${head.version}`);
+  const pastHead = versionPastHead(ref, toVersion, head.version);
+  if (pastHead) throw pastHead;
   if (invocation.module !== undefined) {
     const definition = await loadAggregate(invocation.module, ref.type);
     const { actor, version, replayed } = rehydrate(definition, log, ref, { toVersion });

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AggregateDefinition } from '../actors/define-aggregate.js';
-import { UsageError } from './usage.js';
+import { UsageError } from './command-line.js';
 
 function isDefinition(value: unknown): value is AggregateDefinition {
   if (typeof value !== 'object' || value === null) return false;

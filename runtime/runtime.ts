@@ -6,7 +6,7 @@ import type { AnyStateMachine } from 'xstate';
 import { admit } from '../actors/decide.js';
 import type { AggregateDefinition, Command } from '../actors/define-aggregate.js';
 import type { Explanation } from '../actors/explain.js';
-import { rehydrate } from '../actors/replay.js';
+import { rehydrate, versionPastHead } from '../actors/replay.js';
 import { upcast } from '../actors/upcast.js';
 import type { DueTimer, EventLog, ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
 import { LIMITS, streamName, type StreamRef } from '../storage/keys.js';
@@ -163,6 +163,8 @@ class RehydraRuntime implements Runtime, ActorHost {
     }
     const at = options.at instanceof Date ? options.at.getTime() : options.at;
     if (at !== undefined && !Number.isFinite(at)) throw new RangeError(`options.at of state(${streamName(stream)}) must be a Date or epoch milliseconds`);
+    const pastHead = versionPastHead(stream, options.version, this.log.streamHead(stream)?.version ?? 0);
+    if (pastHead) throw pastHead;
     const { actor, version } = rehydrate(definition, this.log, stream, { toVersion: options.version, at });
     const snapshot = actor.getSnapshot();
     actor.stop();

@@ -49,8 +49,9 @@ export interface RuntimeOptions {
 
 /** Options of `state`: current (default), as of a version, or as of a time. */
 export interface StateOptions {
+  /** A version from 0 (the initial state) to the stream's head; past the head is a RangeError naming the stream and its head. */
   readonly version?: number;
-  /** A Date or milliseconds since the epoch. */
+  /** A Date or milliseconds since the epoch; before the stream's first event, the initial state at version 0. */
   readonly at?: Date | number;
 }
 

@@ -1,6 +1,7 @@
 // The bench's command line: what it accepts, and a mistake reported as one line naming the option.
 import { describe, expect, it } from 'vitest';
-import { UsageError, matchesKey, parseBenchArgs } from '../../bench/args.js';
+import { matchesKey, parseBenchArgs } from '../../bench/args.js';
+import { UsageError } from '../../cli/command-line.js';
 
 const KEYS = ['raw.lmdb.put', 'raw.xstate.send', 'commands.10k', 'curve.inflight'];
 

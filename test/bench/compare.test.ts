@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../bench/args.js';
+import { UsageError } from '../../cli/command-line.js';
 import { formatComparison, readPreviousRun } from '../../bench/compare.js';
 import type { Figures } from '../../bench/scenario.js';
 

@@ -108,7 +108,8 @@ describe('rehydra check', () => {
 
   it.each([
     [['--sample', '0'], '--sample must be an integer of at least 1 (got "0")'],
-    [['--frob'], "Unknown option '--frob'"],
+    [['--frob'], 'unknown option --frob: expected one of --aggregates, --type, --stream, --sample, --json, --progress, --help'],
+    [['--sample'], '--sample expects a number of streams, e.g. --sample 100'],
     [['--stream', 'a-2'], '--stream must be <type>/<id>, e.g. account/a-1 (got "a-2")'],
     [['--type', 'order'], '--type order: no module passed to --aggregates defines aggregate "order" (found: account)'],
     [['--stream', 'account/zz'], 'stream account/zz has no events in'],

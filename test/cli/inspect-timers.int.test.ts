@@ -62,7 +62,7 @@ describe('rehydra inspect timers', () => {
 
   it('refuses a --before that is no time, naming it', async () => {
     const run = await rehydra('inspect', dir, 'timers', '--before', 'tomorrow');
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringContaining('--before must be an ISO 8601 date-time or epoch milliseconds (got "tomorrow")')]);
   });
 });

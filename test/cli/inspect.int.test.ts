@@ -106,19 +106,41 @@ describe('rehydra inspect on a closed data directory', () => {
     });
   });
 
-  it('exits 1 with a message for a missing path, a non-rehydra directory, a bad command line', async () => {
-    const missing = await rehydra('inspect', join(dir, 'nope'), 'streams');
-    expect(missing).toMatchObject({ code: 1, stdout: '' });
-    expect(missing.stderr).toContain('does not exist');
+  it.each([
+    [['inspect', 'NOPE', 'streams'], 'NOPE does not exist: pass a rehydra data directory'],
+    [['inspect', 'DIR', 'frob'], 'unknown inspect command "frob"'],
+    [['inspect', 'DIR', 'events', 'account'], 'events needs <type> <id> (missing <id>)'],
+    [['inspect', 'DIR', 'streams', '--frob'], 'unknown option --frob: expected one of --type, --from, --limit, --version'],
+    [['inspect', 'DIR', 'state', 'account', 'a-1', '--version', 'abc'], '--version must be an integer of at least 0 (got "abc")'],
+    [['inspect', 'DIR', 'state', 'account', 'a-1', '--version'], '--version expects a stream version, e.g. --version 3'],
+    [['inspect', 'DIR', 'log', '--json=yes'], '--json takes no value (got "yes")'],
+  ])('exits 2 with one line naming what is wrong for %j', async (args, message) => {
+    const nope = join(dir, 'nope');
+    const run = await rehydra(...args.map((arg) => (arg === 'DIR' ? dir : arg === 'NOPE' ? nope : arg)));
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr.startsWith(`rehydra: ${message.replace('NOPE', nope)}`)).toBe(true);
+    expect(run.stderr).toMatch(/^rehydra: [^\n]+ \(see rehydra inspect --help\)\n$/);
+  });
+
+  it('exits 1 with one line when the command fails: not a data directory, a stream without events', async () => {
     const foreign = join(harness.dir(), 'empty');
     mkdirSync(foreign);
     const notData = await rehydra('inspect', foreign, 'streams');
-    expect(notData.code).toBe(1);
+    expect(notData).toMatchObject({ code: 1, stdout: '' });
     expect(notData.stderr).toContain('is not a rehydra data directory');
-    expect(await rehydra('inspect', dir, 'frob')).toMatchObject({ code: 1, stderr: expect.stringContaining('unknown inspect command "frob"') });
-    expect(await rehydra('inspect', dir, 'events', 'account')).toMatchObject({ code: 1, stderr: expect.stringContaining('missing <id>') });
-    expect(await rehydra('inspect', dir, 'events', 'account', 'zz')).toMatchObject({ code: 1, stderr: expect.stringContaining('account/zz has no events') });
-    expect((await rehydra('--help')).stdout).toContain('Usage: rehydra inspect <path> <command>');
+    const noEvents = await rehydra('inspect', dir, 'events', 'account', 'zz');
+    expect(noEvents).toMatchObject({ code: 1, stdout: '', stderr: `rehydra: stream account/zz has no events in ${dir}: list them with "streams"\n` });
+  });
+
+  it('refuses a --version past the head with the message runtime.state gives, stored or computed', async () => {
+    const runtime = await harness.open({ path: dir, aggregates: [account] });
+    const api = await runtime.state('account', 'a-1', { version: 122 }).then(() => undefined, (error: unknown) => error);
+    await harness.close(runtime);
+    expect(api).toEqual(new RangeError('account/a-1 is at version 121, so it has no version 122: ask for a version from 0 to 121'));
+    for (const extra of [[], ['--module', accountModule]]) {
+      const run = await rehydra('inspect', dir, 'state', 'account', 'a-1', '--version', '122', ...extra);
+      expect(run).toEqual({ code: 1, stdout: '', stderr: `rehydra: ${(api as Error).message}\n` });
+    }
   });
 });
 

@@ -271,7 +271,8 @@ describe('state', () => {
   });
 
   it('is current, or as of a version', async () => {
-    const runtime = await accounts({ aggregates: [accountWith({ snapshotEvery: 3 })] });
+    const definition = accountWith({ snapshotEvery: 3 });
+    const runtime = await accounts({ aggregates: [definition] });
     await runtime.send('account', 'a-1', open(100));
     for (const amount of [10, 20, 30, 40, 50]) await runtime.send('account', 'a-1', deposit(amount));
     await runtime.send('account', 'a-1', { type: 'close' });
@@ -281,7 +282,15 @@ describe('state', () => {
       expect(await runtime.state('account', 'a-1', { version }), `as of version ${version}`)
         .toEqual({ value: version === 0 || version === 7 ? 'closed' : 'open', context: { balance: balances[version], owner: version === 0 ? '' : 'ann' }, version });
     }
-    expect((await runtime.state('account', 'a-1', { version: 99 })).version).toBe(7);
+    // Past the head is a RangeError naming the stream and its head, from the API and the typed handle alike.
+    const pastHead = new RangeError('account/a-1 is at version 7, so it has no version 8: ask for a version from 0 to 7');
+    await expect(runtime.state('account', 'a-1', { version: 8 })).rejects.toThrow(pastHead);
+    await expect(runtime.aggregate(definition).state('a-1', { version: 8 })).rejects.toThrow(pastHead);
+    await expect(runtime.state('account', 'a-1', { version: 8, at: Date.now() })).rejects.toThrow(pastHead);
+    await expect(runtime.state('account', 'nobody', { version: 1 })).rejects.toThrow(
+      new RangeError('account/nobody is at version 0, so it has no version 1: ask for a version from 0 to 0'),
+    );
+    expect(await runtime.state('account', 'nobody', { version: 0 })).toEqual({ value: 'closed', context: { balance: 0, owner: '' }, version: 0 });
     await expect(runtime.state('account', 'a-1', { version: -1 })).rejects.toThrow(RangeError);
     await expect(runtime.state('account', 'a-1', { version: -1 })).rejects.toThrow('options.version of state(account/a-1) must be a non-negative integer');
   });
@@ -299,7 +308,8 @@ describe('state', () => {
     vi.useRealTimers();
     await vi.waitFor(() => expect(runtime.metrics().snapshotsWritten).toBe(2), SNAPSHOTS_WRITTEN);
     const balanceAt = (at: Date | number) => runtime.state('account', 'a-1', { at }).then((s) => [s.version, (s.context as { balance: number }).balance]);
-    expect(await balanceAt(new Date(Date.UTC(2023, 11, 31)))).toEqual([0, 0]);
+    // Before the first event: the machine's initial state at version 0, as the docs say.
+    expect(await runtime.state('account', 'a-1', { at: new Date(Date.UTC(2023, 11, 31)) })).toEqual({ value: 'closed', context: { balance: 0, owner: '' }, version: 0 });
     expect(await balanceAt(day(1))).toEqual([1, 100]);
     expect(await balanceAt(day(1).getTime() + 1)).toEqual([1, 100]);
     expect(await balanceAt(day(3))).toEqual([3, 130]);

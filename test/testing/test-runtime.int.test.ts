@@ -26,6 +26,16 @@ describe('createTestRuntime', () => {
     await expect(first.state('account', 'a-1')).rejects.toThrow('the runtime is closed');
   });
 
+  it('time travels as the runtime does: version 0 is the initial state, past the head a RangeError naming it', async () => {
+    const test = await createTestRuntime({ aggregates: [account], manualClock: true });
+    opened.push(test);
+    await test.runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 10 });
+    await expect(test.runtime.state('account', 'a-1', { version: 0 })).resolves.toEqual({ value: 'closed', context: { balance: 0, owner: '' }, version: 0 });
+    await expect(test.runtime.state('account', 'a-1', { version: 2 })).rejects.toThrow(
+      new RangeError('account/a-1 is at version 1, so it has no version 2: ask for a version from 0 to 1'),
+    );
+  });
+
   it('dispose() closes the runtime and removes the folder, once; restart() after it throws', async () => {
     const test = await createTestRuntime({ aggregates: [account] });
     await test.runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 10 });
