@@ -1,7 +1,7 @@
 // The guide's code is real: its example programs are built by `npm test` and run here in a
 // temp directory, and what they print is what the guide says they do.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,4 +55,12 @@ test('the testing section on time: the specs hold, advanceTime expires the order
 test('the "changing a machine safely" section: the check names the stranded stream, and passes once the upcaster is in', async () => {
   const { stdout } = await run(process.execPath, [built('check')], { cwd: tempDir() });
   expect(stdout.trim().split('\n')).toEqual(['stranded: account/a-1 at version 2: MoneyWithdrawn in "open"', 'checked 2 streams, 0 failed']);
+});
+
+test('every data-writing guide program reruns from one directory and leaves nothing in it', async () => {
+  const cwd = tempDir();
+  for (const name of ['tour', 'typed', 'check', 'tour', 'typed', 'check']) {
+    await expect(run(process.execPath, [built(name)], { cwd }), name).resolves.toMatchObject({ stderr: '' });
+  }
+  expect(readdirSync(cwd)).toEqual([]);
 });
