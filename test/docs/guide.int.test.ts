@@ -1,7 +1,8 @@
 // The guide's code is real: its example programs are built by `npm test` and run here in a
-// temp directory, and what they print is what the guide says they do.
+// temp directory, and what they print is what the guide says they do; an output block marked
+// `<!-- output: docs/examples/… -->` is compared line for line with what its program prints.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,4 +56,21 @@ test('the testing section on time: the specs hold, advanceTime expires the order
 test('the "changing a machine safely" section: the check names the stranded stream, and passes once the upcaster is in', async () => {
   const { stdout } = await run(process.execPath, [built('check')], { cwd: tempDir() });
   expect(stdout.trim().split('\n')).toEqual(['stranded: account/a-1 at version 2: MoneyWithdrawn in "open"', 'checked 2 streams, 0 failed']);
+});
+
+test('every data-writing guide program reruns from one directory and leaves nothing in it', async () => {
+  const cwd = tempDir();
+  for (const name of ['tour', 'typed', 'check', 'troubleshooting', 'tour', 'typed', 'check', 'troubleshooting']) {
+    await expect(run(process.execPath, [built(name)], { cwd }), name).resolves.toMatchObject({ stderr: '' });
+  }
+  expect(readdirSync(cwd)).toEqual([]);
+});
+
+test('the Troubleshooting section shows, line for line, the errors its program makes and prints', async () => {
+  const guide = readFileSync(new URL('../../docs/guide.md', import.meta.url), 'utf8');
+  const shown = /<!-- output: docs\/examples\/guide\/troubleshooting\.ts -->\n```text\n([\s\S]*?)```/.exec(guide)?.[1];
+  expect(shown, 'docs/guide.md has no output block of troubleshooting.ts').toBeDefined();
+  const { stdout } = await run(process.execPath, [built('troubleshooting')], { cwd: tempDir() });
+  expect(stdout.split('\n')).toEqual(shown!.split('\n'));
+  expect(stdout).toMatch(/^IllegalEventError \(ERR_ILLEGAL_EVENT\): account\/a-1 does not accept event "AccountOpened" in state "open"/);
 });

@@ -1,12 +1,16 @@
 // The guide's "Changing a machine safely" section as one program that CI builds and runs
 // (test/docs/guide.int.test.ts): streams written by today's account, an edit that strands one of
-// them, checkStreams catching it, and the upcaster that makes the check pass. Run it in an empty
-// directory: it creates ./data there.
+// them, checkStreams catching it, and the upcaster that makes the check pass. It writes to a fresh
+// temp directory per run and removes it at the end, so it reruns from anywhere.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { assign, setup } from 'xstate';
 import { checkStreams, createRuntime, defineAggregate } from 'rehydra';
 import { account } from '../quickstart/account.js';
 
-const runtime = await createRuntime({ path: './data', aggregates: [account] });
+const path = mkdtempSync(join(tmpdir(), 'rehydra-check-')); // fresh per run; in production, the service's data directory
+const runtime = await createRuntime({ path, aggregates: [account] });
 await runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 100 });
 await runtime.send('account', 'a-1', { type: 'withdraw', amount: 30 });
 await runtime.send('account', 'a-2', { type: 'open', owner: 'bob', initial: 5 });
@@ -39,7 +43,7 @@ const commands = {
 };
 
 const edited = defineAggregate({ type: 'account', machine, commands });
-const report = await checkStreams({ path: './data', aggregates: [edited] });
+const report = await checkStreams({ path, aggregates: [edited] });
 // report: { streams: 2, failed: [{ aggregateType, aggregateId, version, eventType, state, error }],
 //           staleSnapshots: 0, unknownStates: [], unchecked: [] }
 for (const { aggregateType, aggregateId, version, eventType, state } of report.failed) {
@@ -50,5 +54,6 @@ const fixed = defineAggregate({
   type: 'account', machine, commands,
   upcasters: { MoneyWithdrawn: (event) => ({ type: 'MoneyDebited', data: event.data }) }, // stored events keep their old type
 });
-const again = await checkStreams({ path: './data', aggregates: [fixed] });
+const again = await checkStreams({ path, aggregates: [fixed] });
 console.log(`checked ${again.streams} streams, ${again.failed.length} failed`);
+rmSync(path, { recursive: true });

@@ -1,36 +1,10 @@
 // The guide's testing section on time and model-based tests, as a program CI builds and runs
 // (test/docs/guide.int.test.ts): the specs throw on a mismatch and a path's run() rejects on one,
 // so reaching the last line means every spec and every path held.
-import { assign, setup } from 'xstate';
-import { defineAggregate } from 'rehydra';
 import { createTestRuntime, given, modelPaths } from 'rehydra/testing';
+import { order, type OrderEvent } from './order.js';
 
 const MINUTE = 60_000;
-
-type OrderEvent = { type: 'OrderPlaced'; total: number } | { type: 'OrderPaid' };
-
-// An order that expires when it is not paid within 30 minutes of being placed.
-const machine = setup({ types: { context: {} as { total: number }, events: {} as OrderEvent } }).createMachine({
-  id: 'order',
-  initial: 'draft',
-  context: { total: 0 },
-  states: {
-    draft: { on: { OrderPlaced: { target: 'placed', actions: assign({ total: ({ event }) => event.total }) } } },
-    placed: { after: { [30 * MINUTE]: 'expired' }, on: { OrderPaid: 'paid' } },
-    paid: {},
-    expired: {},
-  },
-});
-
-const order = defineAggregate({
-  type: 'order',
-  machine,
-  commands: {
-    place: (cmd: { total: number }): OrderEvent => ({ type: 'OrderPlaced', total: cmd.total }),
-    pay: (): OrderEvent => ({ type: 'OrderPaid' }),
-  },
-});
-
 const placed: OrderEvent = { type: 'OrderPlaced', total: 30 };
 given(order, [placed]).after(30 * MINUTE - 1).then([]);
 given(order, [placed]).after(30 * MINUTE).then([{ type: 'xstate.after.1800000.order.placed' }]);

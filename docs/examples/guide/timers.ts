@@ -1,35 +1,8 @@
-// The guide's timers section as a program CI builds and runs (test/docs/guide.int.test.ts): an
-// order expires when it is left unpaid for 30 minutes; the test runtime's manual clock makes the
-// 30 minutes instant.
-import { assign, setup } from 'xstate';
-import { defineAggregate } from 'rehydra';
+// The guide's timers section as a program CI builds and runs (test/docs/guide.int.test.ts): the
+// order (order.ts) expires when it is left unpaid for 30 minutes; the test runtime's manual clock
+// makes the 30 minutes instant.
 import { createTestRuntime } from 'rehydra/testing';
-
-const orderMachine = setup({
-  types: { context: {} as { total: number }, events: {} as { type: 'OrderPlaced'; total: number } | { type: 'OrderPaid' } },
-}).createMachine({
-  id: 'order',
-  initial: 'draft',
-  context: { total: 0 },
-  states: {
-    draft: { on: { OrderPlaced: { target: 'placed', actions: assign({ total: ({ event }) => event.total }) } } },
-    placed: {
-      after: { 1_800_000: 'expired' }, // 30 minutes, stored in the commit of the OrderPlaced event
-      on: { OrderPaid: 'paid' },
-    },
-    paid: {},
-    expired: {},
-  },
-});
-
-export const order = defineAggregate({
-  type: 'order',
-  machine: orderMachine,
-  commands: {
-    place: (cmd: { total: number }) => ({ type: 'OrderPlaced' as const, total: cmd.total }),
-    pay: () => ({ type: 'OrderPaid' as const }),
-  },
-});
+import { order } from './order.js';
 
 const test = await createTestRuntime({ aggregates: [order], manualClock: true });
 try {

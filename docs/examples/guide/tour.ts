@@ -1,7 +1,10 @@
 // The guide's runtime sections as one program that CI builds and runs (test/docs/guide.int.test.ts);
 // each code block of docs/guide.md is cut from this file or testing.ts, and
-// test/docs/snippets.test.ts fails when they drift apart. Run it in an empty directory: it
-// creates ./data there.
+// test/docs/snippets.test.ts fails when they drift apart. It writes to a fresh temp directory per
+// run and removes it at the end, so it reruns from anywhere.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRuntime, defineAggregate, defineProjection } from 'rehydra';
 import { account } from '../quickstart/account.js';
 
@@ -12,8 +15,9 @@ const balances = defineProjection({
   filter: { aggregateTypes: ['account'] },        // optional: aggregateTypes and/or eventTypes
 });
 
+const path = mkdtempSync(join(tmpdir(), 'rehydra-tour-')); // fresh per run; a service passes its own, e.g. './data'
 const runtime = await createRuntime({
-  path: './data',            // the data directory (created if missing)
+  path,                      // the data directory (created if missing)
   aggregates: [account],
   projections: [balances],   // optional
   durability: 'sync',        // default: acknowledge after fsync; 'async' acknowledges at commit
@@ -73,3 +77,4 @@ await p.resume();                                  // after a handler error
 
 console.log('balance:', p.get('a-1'), 'lag:', p.status().lag);
 await runtime.close();
+rmSync(path, { recursive: true });

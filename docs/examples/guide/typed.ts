@@ -1,6 +1,9 @@
 // The guide's typing section as a program CI builds and runs (test/docs/guide.int.test.ts): a
-// whole aggregate, its commands, state and events, with no cast anywhere. Run it in an empty
-// directory: it creates ./data there.
+// whole aggregate, its commands, state and events, with no cast anywhere. It writes to a fresh
+// temp directory per run and removes it at the end, so it reruns from anywhere.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { assign, setup } from 'xstate';
 import { z } from 'zod';
 import { createRuntime, defineAggregate, IllegalEventError, InvalidCommandError, type EventOf, type StoredEvent } from 'rehydra';
@@ -42,7 +45,8 @@ export const order = defineAggregate({
   },
 });
 
-const runtime = await createRuntime({ path: './data', aggregates: [order] });
+const path = mkdtempSync(join(tmpdir(), 'rehydra-typed-')); // fresh per run; a service passes its own, e.g. './data'
+const runtime = await createRuntime({ path, aggregates: [order] });
 const orders = runtime.aggregate(order);
 
 await orders.send('o-1', { type: 'place', total: 30 });
@@ -71,3 +75,4 @@ function describe(event: StoredEvent<EventOf<typeof order>>): string {
 }
 console.log([...orders.readStream('o-1')].map(describe).join(', ')); // placed for 30, paid 30, shipped by post
 await runtime.close();
+rmSync(path, { recursive: true });
