@@ -1,7 +1,7 @@
 // What the npm package ships, checked on the unpacked tarball: package.json, README, LICENSE and the
-// built floors a user's program loads (never tests, benchmarks, fixtures or the docs' examples);
-// no output left over from a deleted source or older than its source; every import resolvable where the package is installed;
-// every source map carrying the TypeScript it maps to, since the .ts files are not shipped.
+// built floors a user's program loads (never tests, benchmarks, fixtures or the docs' examples); no
+// output left over from a deleted source or older than its source; every import resolvable where
+// the package is installed; every source map carrying the TypeScript it maps to (no .ts ships).
 // Usage: node .ci/package-contents.mjs <unpacked package folder>   (run from the repository root)
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
