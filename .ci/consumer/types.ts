@@ -1,5 +1,6 @@
 // The package's types as an ES module consumer in TypeScript sees them: type-checked (not run) under
-// moduleResolution node16, bundler and node10 (tsconfig.*.json), declarations included (no skipLibCheck).
+// moduleResolution node16, bundler and node10 (tsconfig.*.json). The bundler check also checks the
+// declarations (no skipLibCheck); the others skip them, since lmdb's own index.d.ts fails under node16.
 import { assign, setup } from 'xstate';
 import { createRuntime, defineAggregate, RehydraError, type EventOf, type ProjectionView, type StoredEvent } from 'rehydra';
 import { given } from 'rehydra/testing';
