@@ -73,3 +73,23 @@ describe('npm run example:load', () => {
     expect(run.stdout).toMatch(/requests\/s: \d+/);
   });
 });
+
+describe('the example bank service (main.js)', () => {
+  const service = (...args: string[]): Promise<Run> => new Promise((resolve) => {
+    execFile(process.execPath, [join(root, 'dist', 'docs', 'examples', 'bank-service', 'main.js'), ...args], { cwd: root }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+
+  it('answers --help with its arguments and an example', async () => {
+    const run = await service('--help');
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toContain('usage: node dist/docs/examples/bank-service/main.js [dataDir] [port]');
+    expect(run.stdout).toContain('example:\n  node dist/docs/examples/bank-service/main.js ./bank-data 8080');
+  });
+
+  it('refuses a bad port in one line, exit 2, before it touches a directory', async () => {
+    const run = await service('/nonexistent/never-created', 'http');
+    expect(run).toEqual({ code: 2, stdout: '', stderr: 'bank service: port must be an integer from 0 to 65535 (got "http"); see --help\n' });
+  });
+});
