@@ -1,11 +1,16 @@
 // The runtime's prom-client metrics on a real runtime with a real projection worker, read the way
 // Prometheus reads them: scrape the text and check names, labels and counts after known commands,
 // in the runtime's own registry (metricsText) and in a caller's registry beside the service's own.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineProjection } from '../../projections/define-projection.js';
 import { createTestRuntime, type TestRuntime } from '../../testing/index.js';
-import { account } from '../../fixtures/bank-account.js';
+import { account, accountMachine } from '../../fixtures/bank-account.js';
+import { defineAggregate } from '../../actors/define-aggregate.js';
+import { projectionModule } from '../fixtures/projection-kit.js';
 import { balancesProjectionUrl } from '../../fixtures/bank-events.js';
 import { RuntimeClosedError } from '../../storage/errors.js';
 
@@ -137,6 +142,39 @@ describe('prometheus metrics', () => {
     const second = await start({ metrics: { registry } });
     await second.runtime.send('account', 'a-9', { type: 'open', owner: 'cy', initial: 1 });
     expect(await registry.metrics()).toContain('rehydra_commands_total{aggregate="account",outcome="accepted"} 1\n');
+  });
+
+  it('flags a projection stopped on a failing event, and clears the flag once it resumes past it', async () => {
+    // The account, its deposits carrying the poison projection's flag file in their data.
+    const poisonable = defineAggregate({
+      type: 'account', machine: accountMachine,
+      commands: { ...account.commands, deposit: (cmd: { amount: number; poisonFlag: string }) => ({ type: 'MoneyDeposited' as const, amount: cmd.amount, poisonFlag: cmd.poisonFlag }) },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'rehydra-poison-'));
+    try {
+      const flag = join(dir, 'poison.flag');
+      writeFileSync(flag, '');
+      const poisoned = defineProjection({ name: 'poisoned', module: projectionModule('poison') });
+      const test = await createTestRuntime({ aggregates: [poisonable], projections: [poisoned], workers: 1 });
+      runtimes.push(test);
+      const { runtime } = test;
+      await runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 10 });
+      const { position } = await runtime.send('account', 'a-1', { type: 'deposit', amount: 5, poisonFlag: flag });
+      await expect(runtime.projection('poisoned').waitFor(position)).rejects.toMatchObject({ code: 'ERR_PROJECTION_FAILED' });
+
+      const stopped = parse(await runtime.metricsText());
+      expect(stopped.get('rehydra_projection_failed{projection="poisoned"}')).toBe(1);
+      expect(stopped.get('rehydra_projection_lag{projection="poisoned"}')).toBe(1);
+
+      rmSync(flag);
+      await runtime.projection('poisoned').resume();
+      await runtime.projection('poisoned').waitFor(position);
+      const resumed = parse(await runtime.metricsText());
+      expect(resumed.get('rehydra_projection_failed{projection="poisoned"}')).toBe(0);
+      expect(resumed.get('rehydra_projection_lag{projection="poisoned"}')).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a metrics option that is not a prom-client registry, naming the field', async () => {
