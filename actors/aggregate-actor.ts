@@ -30,10 +30,11 @@ export interface ActorHost {
   now(): number;
   /** A commit that arms a timer due at `dueAt` is in the index now. */
   timerArmed(dueAt: number): void;
-  /** A command was acknowledged (durable) after `micros` µs, or rejected. */
-  accepted(micros: number): void;
-  rejected(): void;
-  rehydrated(): void;
+  /** A command of `aggregateType` was acknowledged (durable) after `micros` µs, or rejected with `error`. */
+  accepted(aggregateType: string, micros: number): void;
+  rejected(aggregateType: string, micros: number, error: unknown): void;
+  /** An actor of `aggregateType` was rebuilt (or started empty) in `seconds`. */
+  rehydrated(aggregateType: string, seconds: number): void;
   snapshotWritten(): void;
   /** A snapshot could not be written (it cannot be encoded, or its commit failed): commands are not affected. */
   snapshotFailed(error: unknown): void;
@@ -206,6 +207,7 @@ export class AggregateActor {
   }
 
   private loadNow(): void {
+    const started = performance.now();
     try {
       const log = this.host.log;
       // A stream with no head has no events (the heads index knows every stream the log holds):
@@ -219,7 +221,7 @@ export class AggregateActor {
       // must not fail the queries and empty commands of this one.
       this.last = undefined;
       this.status = 'ready';
-      this.host.rehydrated();
+      this.host.rehydrated(this.stream.type, (performance.now() - started) / 1000);
     } catch (error) {
       // The stream cannot be rebuilt (schema drift, corrupt data): fail what waits; retry on next use.
       this.status = 'failed';
@@ -277,7 +279,7 @@ export class AggregateActor {
 
   private fail(work: Work, error: unknown): void {
     if (work.kind === 'timer') return work.reject(error);
-    if (work.kind === 'command') this.host.rejected();
+    if (work.kind === 'command') this.host.rejected(this.stream.type, (performance.now() - work.started) * 1000, error);
     work.reject(error);
   }
 
@@ -412,7 +414,7 @@ export class AggregateActor {
         // Settled and still the latest write: nothing needs to wait for it, and an idle actor
         // should not keep its last result alive.
         if (this.last === after) this.last = undefined;
-        this.host.accepted((performance.now() - work.started) * 1000);
+        this.host.accepted(this.stream.type, (performance.now() - work.started) * 1000);
         work.resolve(typeof result === 'function' ? result() : result);
       },
       (error: unknown) => {

@@ -4,8 +4,9 @@
 // otherwise; the same seeded workload for each. Rates count accepted commands only (one ~100-byte
 // event each); the withdrawals refused for insufficient funds are reported beside them.
 import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
 import { admit } from '../actors/decide.js';
-import { createRuntime, type Durability } from '../runtime/index.js';
+import { createRuntime, type Durability, type RuntimeOptions } from '../runtime/index.js';
 import { account, validatedAccount } from '../fixtures/bank-account.js';
 import { BANK_COMMANDS, acceptedPerSec, bankCommand, createBankWorkload, eventBytes } from './bank-workload.js';
 import { startDiskWrites } from './disk-io.js';
@@ -33,6 +34,11 @@ interface BankRun {
   readonly commands: number;
   /** Send every command (the opens too) with a fresh random commandId, as retrying clients do. */
   readonly commandIds?: boolean;
+  /**
+   * Observability as a service wires it: the metrics' registry (and, once traces land, the
+   * tracer) given to createRuntime; scraped once after the timed part. @default none
+   */
+  readonly observe?: Pick<RuntimeOptions, 'metrics'>;
 }
 
 /** A UUID per command: random keys, the ledger's least favourable order. */
@@ -55,7 +61,7 @@ async function measureBank(context: ScenarioContext, run: BankRun): Promise<Bank
   const n = context.quick ? run.commands / 10 : run.commands;
   const workload = createBankWorkload({ accounts: ACCOUNTS, commands: n, seed: SEED });
   const definition = run.definition ?? account;
-  const runtime = await createRuntime({ path: context.dir, aggregates: [definition], durability: run.durability });
+  const runtime = await createRuntime({ path: context.dir, aggregates: [definition], durability: run.durability, ...run.observe });
   const options = run.commandIds === true ? WITH_COMMAND_ID : NO_OPTIONS;
   try {
     await openAccounts(runtime, account.type, workload, OPEN_INFLIGHT, options);
@@ -72,6 +78,8 @@ async function measureBank(context: ScenarioContext, run: BankRun): Promise<Bank
     });
     const written = disk();
     const after = runtime.metrics();
+    const registry = run.observe?.metrics?.registry;
+    if (registry) context.progress(`scraped the service registry: ${(await registry.metrics()).length.toLocaleString('en-US')} characters of metrics`);
     const commits = after.commits - before.commits;
     const events = after.eventsCommitted - before.eventsCommitted;
     const diskBytesPerEvent = written === undefined ? undefined : written.storage / tally.accepted;
@@ -119,6 +127,16 @@ const throughput: Scenario = {
 };
 
 const THROUGHPUT = figureOf('commands.10k', 'perSec');
+
+const observed: Scenario = {
+  key: 'commands.10k.observed',
+  title: "commands.10k with the metrics in a service's prom-client registry: the cost of observing",
+  rounds: 3,
+  settings: "as commands.10k, createRuntime({ metrics: { registry } }) with a service's prom-client Registry, scraped once after the timed part",
+  figures: { perSec: { against: THROUGHPUT, targets: [{ op: '>=', value: 0.9, of: THROUGHPUT }] }, p99Ms: { against: p50Of('commands.10k.observed') } },
+  run: async (context) =>
+    figuresOf(await measureBank(context, { inflight: 1_000, durability: 'sync', commands: BANK_COMMANDS, observe: { metrics: { registry: new Registry() } } })),
+};
 
 const idempotent: Scenario = {
   key: 'commands.10k.idempotent',
@@ -217,4 +235,4 @@ const asyncDurability: Scenario = {
   },
 };
 
-export const scenarios: readonly Scenario[] = [throughput, opens, idempotent, validated, validation, latency, asyncDurability];
+export const scenarios: readonly Scenario[] = [throughput, observed, opens, idempotent, validated, validation, latency, asyncDurability];

@@ -15,7 +15,7 @@ export type {
 } from '../actors/define-aggregate.js';
 export type {
   Runtime, RuntimeOptions, SendOptions, SendResult, AggregateState, StateOptions, EventIterable, SubscribeOptions,
-  RuntimeMetrics, LatencySummary, AggregateHandle, StateOf, Explanation,
+  RuntimeMetrics, LatencySummary, MetricsOptions, AggregateHandle, StateOf, Explanation,
 } from './types.js';
 export {
   RehydraError, ConcurrencyError, EncodingError, SizeLimitError, PersistenceError, StorageLockedError, CorruptDataError, RuntimeClosedError,

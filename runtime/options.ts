@@ -1,6 +1,7 @@
 // User options in, resolved options out: every field checked once, with an error naming it,
 // so a typo or a wrong unit fails at createRuntime and not under load.
 import { availableParallelism } from 'node:os';
+import { Registry } from 'prom-client';
 import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import { LIMITS } from '../storage/keys.js';
 import type { Durability } from '../storage/group-commit.js';
@@ -20,11 +21,13 @@ export interface ResolvedOptions {
   readonly workers: number;
   readonly maxEventBytes: number;
   readonly commandIdRetentionMs: number;
+  /** The caller's prom-client registry, or one of the runtime's own. */
+  readonly metricsRegistry: Registry;
 }
 
 const KNOWN = new Set([
   'path', 'aggregates', 'projections', 'durability', 'mailboxCapacity', 'idleTimeoutMs', 'maxActiveActors', 'workers', 'maxEventBytes',
-  'commandIdRetentionMs',
+  'commandIdRetentionMs', 'metrics',
 ]);
 
 function integer(name: string, value: unknown, fallback: number, min: number): number {
@@ -50,6 +53,23 @@ export function aggregatesOf(value: unknown): Map<string, AggregateDefinition> {
     byType.set(candidate.type, candidate as AggregateDefinition);
   }
   return byType;
+}
+
+/** options.metrics.registry, checked by shape: the caller's prom-client may be another copy than rehydra's. */
+function metricsRegistryOf(value: unknown): Registry {
+  if (value === undefined) return new Registry();
+  if (typeof value !== 'object' || value === null) throw new TypeError(`options.metrics must be an object such as { registry } (got ${String(value)})`);
+  for (const key of Object.keys(value)) {
+    if (key !== 'registry') throw new TypeError(`options.metrics.${key} is not a metrics option (known: registry)`);
+  }
+  const { registry } = value as { registry?: unknown };
+  if (registry === undefined) return new Registry();
+  const candidate = registry as Partial<Record<'registerMetric' | 'getSingleMetric' | 'removeSingleMetric' | 'getSingleMetricAsString', unknown>> | null;
+  if (typeof candidate !== 'object' || candidate === null || typeof candidate.registerMetric !== 'function' || typeof candidate.getSingleMetric !== 'function' ||
+    typeof candidate.removeSingleMetric !== 'function' || typeof candidate.getSingleMetricAsString !== 'function') {
+    throw new TypeError('options.metrics.registry must be a prom-client Registry (new Registry() or prom-client\'s `register`)');
+  }
+  return registry as Registry;
 }
 
 function projectionsOf(value: unknown): readonly ProjectionDefinition[] {
@@ -96,5 +116,6 @@ export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
     workers: integer('workers', options.workers, Math.min(2, availableParallelism()), 1),
     maxEventBytes: integer('maxEventBytes', options.maxEventBytes, LIMITS.eventBytes, 64),
     commandIdRetentionMs: resolveRetention(options.commandIdRetentionMs, DEFAULT_RETENTION_MS),
+    metricsRegistry: metricsRegistryOf(options.metrics),
   };
 }

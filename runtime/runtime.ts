@@ -21,7 +21,7 @@ import type { Projection } from '../projections/projection-controller.js';
 import { createAggregateHandle } from './aggregate-handle.js';
 import { bothIterable } from './event-iterable.js';
 import { MetricsRecorder } from './metrics.js';
-import { formatMetricsText } from './metrics-text.js';
+import { PrometheusMetrics, type ScrapeView } from './prometheus-metrics.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Registry } from './registry.js';
 import { startSubscription } from './subscription.js';
@@ -53,6 +53,14 @@ export function openRuntime(options: RuntimeOptions, clock?: RuntimeClock): Prom
 
 /** Starts a runtime on an already open log (tests open it with fault injection); not public. */
 export async function startRuntime(options: ResolvedOptions, log: EventLog, clock: RuntimeClock = SYSTEM_CLOCK): Promise<Runtime> {
+  let prometheus: PrometheusMetrics;
+  try {
+    // First, so a registry that holds another open runtime's metrics refuses this one before anything starts.
+    prometheus = new PrometheusMetrics(options.metricsRegistry, options.aggregates.keys());
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
   let projections: ProjectionHost | undefined;
   // Workers open the events environment read-only: the writer must have opened it first.
   if (options.projections.length > 0) {
@@ -65,11 +73,12 @@ export async function startRuntime(options: ResolvedOptions, log: EventLog, cloc
         headPosition: () => log.headPosition(),
       });
     } catch (error) {
+      prometheus.unregister();
       await log.close();
       throw error;
     }
   }
-  return new RehydraRuntime(options, log, projections, clock);
+  return new RehydraRuntime(options, log, projections, clock, prometheus);
 }
 
 const NO_OPTIONS: SendOptions = Object.freeze({});
@@ -89,8 +98,11 @@ class RehydraRuntime implements Runtime, ActorHost {
     readonly log: EventLog,
     private readonly projections: ProjectionHost | undefined,
     private readonly clock: RuntimeClock,
+    private readonly prometheus: PrometheusMetrics,
   ) {
     if (projections) log.onDurable((head) => projections.notify(head));
+    log.onCommit((events, seconds) => prometheus.committed(events, seconds));
+    prometheus.readFrom(() => this.scrapeView());
     this.mailboxCapacity = options.mailboxCapacity;
     this.registry = new Registry(options.maxActiveActors, options.idleTimeoutMs, () => this.metricsRecorder.passivations++);
     if (options.idleTimeoutMs > 0) {
@@ -100,7 +112,10 @@ class RehydraRuntime implements Runtime, ActorHost {
     const m = this.metricsRecorder;
     const startedAt = clock.now();
     this.scheduler = new TimerScheduler(log, clock, (timer) => this.fireTimer(timer), {
-      fired: (timer, latenessMs) => m.timerFired(latenessMs, timer.dueAt < startedAt),
+      fired: (timer, latenessMs) => {
+        m.timerFired(latenessMs, timer.dueAt < startedAt);
+        prometheus.timerFired(latenessMs / 1000);
+      },
       failed: () => void m.timersFailed++,
     });
     // Timers that came due while no runtime was running fire now.
@@ -130,6 +145,7 @@ class RehydraRuntime implements Runtime, ActorHost {
       if (live) return this.submit(live, admitted, options, now);
       return this.withNewActor(definition, aggregateId, now, (actor) => this.submit(actor, admitted, options, now));
     } catch (error) {
+      this.prometheus.refused(error);
       return Promise.reject(error);
     }
   }
@@ -237,8 +253,8 @@ class RehydraRuntime implements Runtime, ActorHost {
     };
   }
 
-  metricsText(): string {
-    return formatMetricsText(this.metrics());
+  metricsText(): Promise<string> {
+    return this.prometheus.text();
   }
 
   close(): Promise<void> {
@@ -257,18 +273,21 @@ class RehydraRuntime implements Runtime, ActorHost {
     this.scheduler.armed(dueAt);
   }
 
-  accepted(micros: number): void {
+  accepted(aggregateType: string, micros: number): void {
     this.metricsRecorder.accepted(micros);
+    this.prometheus.accepted(aggregateType, micros / 1e6);
     this.checkDrained();
   }
 
-  rejected(): void {
+  rejected(aggregateType: string, micros: number, error: unknown): void {
     this.metricsRecorder.commandsRejected++;
+    this.prometheus.rejected(aggregateType, micros / 1e6, error);
     this.checkDrained();
   }
 
-  rehydrated(): void {
+  rehydrated(aggregateType: string, seconds: number): void {
     this.metricsRecorder.rehydrations++;
+    this.prometheus.rehydrated(aggregateType, seconds);
   }
 
   snapshotWritten(): void {
@@ -332,6 +351,13 @@ class RehydraRuntime implements Runtime, ActorHost {
     );
   }
 
+  /** What a scrape of the prom-client registry reads: metrics() and the projections stopped on a failure. */
+  private scrapeView(): ScrapeView {
+    const failedProjections = new Set<string>();
+    for (const [name, status] of Object.entries(this.projections?.status() ?? {})) if (status.error) failedProjections.add(name);
+    return { metrics: this.metrics(), failedProjections };
+  }
+
   private checkDrained(): void {
     if (this.drained && this.metricsRecorder.outstanding === 0) this.drained();
   }
@@ -354,6 +380,8 @@ class RehydraRuntime implements Runtime, ActorHost {
     this.registry.clear();
     // A delivery still scheduled would read the closed environment and throw outside any caller.
     for (const unsubscribe of [...this.subscriptions]) unsubscribe();
+    // A scrape from here on would read closed projections and storage.
+    this.prometheus.unregister();
     await this.projections?.close();
     await this.log.close();
   }

@@ -1,5 +1,6 @@
 // The public shapes of the runtime: what users pass to createRuntime and send, and what they
 // get back. Kept apart from the implementation so the entry point lists them by name.
+import type { Registry } from 'prom-client';
 import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
 import type { AggregateDefinition, Command } from '../actors/define-aggregate.js';
 import type { Explanation } from '../actors/explain.js';
@@ -45,6 +46,18 @@ export interface RuntimeOptions {
    * `Infinity` keeps every id for good. @default 86400000 (24 h)
    */
   readonly commandIdRetentionMs?: number;
+  /** Where the runtime's prom-client metrics go (see MetricsOptions). @default a registry of the runtime's own */
+  readonly metrics?: MetricsOptions;
+}
+
+/** Options of the runtime's Prometheus metrics (prom-client). */
+export interface MetricsOptions {
+  /**
+   * The service's prom-client registry: the runtime registers its `rehydra_*` families there and
+   * takes them back at close. One open runtime per registry: a second is refused with a TypeError.
+   * @default a registry of the runtime's own, rendered by `metricsText()`
+   */
+  readonly registry?: Registry;
 }
 
 /** Options of `state`: current (default), as of a version, or as of a time. */
@@ -185,8 +198,11 @@ export interface Runtime {
   projection(name: string): Projection;
   /** Counters, gauges and latency percentiles. */
   metrics(): RuntimeMetrics;
-  /** metrics() in the Prometheus text exposition format, for a /metrics endpoint. */
-  metricsText(): string;
+  /**
+   * This runtime's prom-client families in the Prometheus text exposition format, rendered by
+   * prom-client, for a /metrics endpoint (a service with its own registry serves that instead).
+   */
+  metricsText(): Promise<string>;
   /** Refuses new commands, drains mailboxes, flushes, stops workers and releases the data directory. */
   close(): Promise<void>;
 }

@@ -214,6 +214,8 @@ export interface EventLog extends AppendLog, CommandLedger, SnapshotStore, Timer
   readonly readOnly: boolean;
   /** Group-commit counters: commits, events committed, the largest batch (events). */
   stats(): CommitStats;
+  /** Called after each durable group commit with its events and its seconds from issue to durable (the metrics' histograms). */
+  onCommit(listener: (events: number, seconds: number) => void): () => void;
   /** Settles every staged append, then closes the environment and releases the writer lock. */
   close(): Promise<void>;
 }

@@ -57,8 +57,8 @@ export interface Batch {
 
 /** Hooks the event log gives the group commit. */
 export interface GroupCommitHooks {
-  /** After a batch is durable, with the highest durable position. */
-  durable(head: number): void;
+  /** After a batch is durable, with the highest durable position and the seconds since it was issued. */
+  durable(head: number, seconds: number): void;
   /** The first failure since the last recovery: stop staging appends. */
   failed(error: unknown): void;
   /** Every issued block has an outcome after a failure: re-read the log from the file; returns its last position. */
@@ -91,6 +91,8 @@ type OpenBatch = Batch & {
   readonly settle: (error?: unknown) => void;
   /** Set once the block's fate is known: `{}` for durable, `{ error }` for failed. */
   outcome: { readonly error?: unknown } | undefined;
+  /** performance.now() when the block was issued to lmdb-js: the commit time runs from here. */
+  issuedAt: number;
 };
 
 const DURABLE = Object.freeze({});
@@ -155,7 +157,7 @@ export class GroupCommit {
       puts.push({ db, key, value: encodeFor(db, value), fresh });
     };
     const batch: OpenBatch = {
-      done, head: this.issuedHead, puts, removals, callbacks, settle, outcome: undefined,
+      done, head: this.issuedHead, puts, removals, callbacks, settle, outcome: undefined, issuedAt: 0,
       put: (db, key, value) => stage(db, key, value, false),
       putNew: (db, key, value) => stage(db, key, value, true),
       remove: (db, key) => {
@@ -216,6 +218,7 @@ export class GroupCommit {
   private flush(): void {
     const batch = this.current!;
     this.current = undefined;
+    batch.issuedAt = performance.now();
     const expected = this.issuedHead;
     this.issuedHead = batch.head;
     // A failed background fsync may have lost acknowledged commits: refuse to go on as if not.
@@ -325,7 +328,7 @@ export class GroupCommit {
   }
 
   private settle(batch: OpenBatch, error?: unknown): void {
-    if (error === undefined) this.hooks.durable(batch.head);
+    if (error === undefined) this.hooks.durable(batch.head, (performance.now() - batch.issuedAt) / 1000);
     batch.settle(error);
     if (this.queue.length === 0) {
       const waiters = this.idleWaiters;

@@ -142,6 +142,7 @@ export class LmdbEventLog implements EventLog {
   private ledgerIndex: LedgerIndex | undefined;
   private readonly timers: TimerIndex;
   private readonly listeners = new Set<(head: number) => void>();
+  private readonly commitListeners = new Set<(events: number, seconds: number) => void>();
   private nextPosition: number;
   private durableHead: number;
   /** Why appends are refused: a commit failed and the log is not yet reconciled with the file. */
@@ -223,7 +224,7 @@ export class LmdbEventLog implements EventLog {
     }
     if (this.meta.get('format') === undefined) this.meta.putSync('format', format);
     const hooks = {
-      durable: (head: number) => this.onDurableHead(head),
+      durable: (head: number, seconds: number) => this.onDurableHead(head, seconds),
       failed: (error: unknown) => void (this.broken ??= error),
       recover: () => this.recover(),
     };
@@ -506,6 +507,11 @@ export class LmdbEventLog implements EventLog {
     return () => this.listeners.delete(listener);
   }
 
+  onCommit(listener: (events: number, seconds: number) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -620,16 +626,17 @@ export class LmdbEventLog implements EventLog {
   }
 
 
-  private onDurableHead(head: number): void {
+  private onDurableHead(head: number, seconds: number): void {
     const stats = this.commitStats;
     stats.commits++;
-    if (head > this.durableHead) {
-      const events = head - this.durableHead;
+    const events = Math.max(0, head - this.durableHead);
+    if (events > 0) {
       stats.events += events;
       if (events > stats.maxBatchEvents) stats.maxBatchEvents = events;
       this.durableHead = head;
     }
     for (const listener of this.listeners) listener(this.durableHead);
+    for (const listener of this.commitListeners) listener(events, seconds);
     if (this.broken === undefined && !this.closed) {
       this.headsIndex?.flushInto(() => this.commit!.batch(), false);
       this.ledgerIndex?.startRound(false);

@@ -181,9 +181,12 @@ test('unknown routes are 404 and wrong methods 405', async () => {
   expect(res.headers.get('allow')).toBe('GET');
 });
 
-test('/metrics is Prometheus text with the accepted-commands counter', async () => {
+test("/metrics serves the shared registry: the runtime's families beside the service's own", async () => {
+  expect((await post('/accounts/m-1/open', { owner: 'mo', initial: 5 })).status).toBe(200);
   const res = await call('GET', '/metrics');
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-  expect(res.text).toMatch(/^rehydra_commands_accepted_total(\{[^}]*\})? \d+/m);
+  expect(res.text).toMatch(/^rehydra_commands_total\{aggregate="account",outcome="accepted"\} [1-9]\d*$/m);
+  expect(res.text).toMatch(/^rehydra_command_duration_seconds_bucket\{le="0\.005",aggregate="account",outcome="accepted"\} \d+$/m);
+  expect(res.text).toMatch(/^bank_http_responses_total\{method="POST",status="200"\} [1-9]\d*$/m);
 });

@@ -3,6 +3,7 @@
 // body against the account's command schemas at its door, so no 4xx persists anything. Versions
 // travel as entity tags: ETag on replies, If-Match on commands (412 when it is not current).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, type Registry } from 'prom-client';
 import type { Runtime, SendOptions } from 'rehydra';
 import { HttpError, problemOf, toHttpError } from './http-error.js';
 import { readJsonObject } from './read-body.js';
@@ -10,7 +11,13 @@ import { readJsonObject } from './read-body.js';
 /** How long `GET /balances/:id?after=` waits for the projection to reach the position. @default 5000 */
 export const READ_YOUR_WRITES_TIMEOUT_MS = 5_000;
 
-type Route = (runtime: Runtime, req: IncomingMessage, url: URL, params: readonly string[]) => Promise<Reply>;
+/** What the routes serve from: the runtime, and the service's prom-client registry it shares. */
+export interface Service {
+  readonly runtime: Runtime;
+  readonly registry: Registry;
+}
+
+type Route = (service: Service, req: IncomingMessage, url: URL, params: readonly string[]) => Promise<Reply>;
 interface Reply {
   readonly status: number;
   readonly body: unknown;
@@ -35,7 +42,7 @@ function sendOptions(req: IncomingMessage): SendOptions {
   };
 }
 
-const command: Route = async (runtime, req, _url, [id = '', type = '']) => {
+const command: Route = async ({ runtime }, req, _url, [id = '', type = '']) => {
   const args = await readJsonObject(req);
   const options = sendOptions(req);
   try {
@@ -46,12 +53,12 @@ const command: Route = async (runtime, req, _url, [id = '', type = '']) => {
   }
 };
 
-const state: Route = async (runtime, _req, _url, [id = '']) => {
+const state: Route = async ({ runtime }, _req, _url, [id = '']) => {
   const current = await runtime.state('account', id);
   return { status: 200, body: current, version: current.version };
 };
 
-const balance: Route = async (runtime, _req, url, [id = '']) => {
+const balance: Route = async ({ runtime }, _req, url, [id = '']) => {
   const view = runtime.projection('balances');
   const after = url.searchParams.get('after');
   if (after !== null) await view.waitFor(nonNegativeInteger(after, 'after'), { timeoutMs: READ_YOUR_WRITES_TIMEOUT_MS });
@@ -60,9 +67,8 @@ const balance: Route = async (runtime, _req, url, [id = '']) => {
   return { status: 200, body: { balance: value } };
 };
 
-const metrics: Route = async (runtime) => ({
-  status: 200, body: runtime.metricsText(), contentType: 'text/plain; version=0.0.4; charset=utf-8',
-});
+// The whole registry: the service's own metrics and the runtime's rehydra_* families together.
+const metrics: Route = async ({ registry }) => ({ status: 200, body: await registry.metrics(), contentType: registry.contentType });
 
 // Path patterns with one capture group per parameter, each with the routes it allows by method.
 const table: ReadonlyArray<readonly [RegExp, Readonly<Record<string, Route>>]> = [
@@ -80,7 +86,7 @@ function decode(segment: string): string {
   }
 }
 
-async function route(runtime: Runtime, req: IncomingMessage, res: ServerResponse): Promise<Reply> {
+async function route(service: Service, req: IncomingMessage, res: ServerResponse): Promise<Reply> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   for (const [pattern, methods] of table) {
     const match = pattern.exec(url.pathname);
@@ -90,7 +96,7 @@ async function route(runtime: Runtime, req: IncomingMessage, res: ServerResponse
       res.setHeader('Allow', Object.keys(methods).join(', '));
       throw new HttpError(405, 'ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname} (allowed: ${Object.keys(methods).join(', ')})`);
     }
-    return handler(runtime, req, url, match.slice(1).map((segment) => decode(segment ?? '')));
+    return handler(service, req, url, match.slice(1).map((segment) => decode(segment ?? '')));
   }
   throw new HttpError(404, 'ERR_NOT_FOUND', `no route for ${url.pathname}: see docs/examples/bank-service/README.md`);
 }
@@ -103,10 +109,15 @@ function write(res: ServerResponse, reply: Reply): void {
   res.end(text);
 }
 
-/** The node:http request listener of the bank service: one JSON, problem+json or metrics-text reply per request. */
-export function createRequestListener(runtime: Runtime): (req: IncomingMessage, res: ServerResponse) => void {
+/**
+ * The node:http request listener of the bank service: one JSON, problem+json or metrics-text reply
+ * per request, each counted in `bank_http_responses_total{method,status}` of the service's registry.
+ */
+export function createRequestListener(service: Service): (req: IncomingMessage, res: ServerResponse) => void {
+  const responses = new Counter({ name: 'bank_http_responses_total', help: 'HTTP responses by method and status.', labelNames: ['method', 'status'], registers: [service.registry] });
   return (req, res) => {
-    route(runtime, req, res).then(
+    res.once('finish', () => responses.inc({ method: req.method ?? 'GET', status: String(res.statusCode) }));
+    route(service, req, res).then(
       (reply) => write(res, reply),
       (error: unknown) => {
         const failure = toHttpError(error, false);

@@ -2,6 +2,7 @@
 // It binds loopback unless told otherwise, because it has no authentication of its own.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
 import { createRuntime } from 'rehydra';
 import { account } from '../quickstart/account.js';
 import { balances } from './balances.js';
@@ -15,6 +16,8 @@ export interface BankServiceOptions {
   readonly port?: number;
   /** Interface to bind. @default '127.0.0.1' */
   readonly host?: string;
+  /** The service's prom-client registry, served on /metrics with the runtime's metrics in it. @default a new Registry */
+  readonly registry?: Registry;
 }
 
 /** A running bank service. */
@@ -30,8 +33,10 @@ export interface BankService {
  * @example const service = await startBankService({ path: './data', port: 8080 });
  */
 export async function startBankService(options: BankServiceOptions): Promise<BankService> {
-  const runtime = await createRuntime({ path: options.path, aggregates: [account], projections: [balances] });
-  const server = createServer(createRequestListener(runtime));
+  const registry = options.registry ?? new Registry();
+  // One registry for the service and the runtime: /metrics serves both, as a scraper expects.
+  const runtime = await createRuntime({ path: options.path, aggregates: [account], projections: [balances], metrics: { registry } });
+  const server = createServer(createRequestListener({ runtime, registry }));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
