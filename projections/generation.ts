@@ -18,6 +18,14 @@ export interface PartitionError {
   readonly partition: number;
 }
 
+/** What the host tells its runtime about projections it did not stop or resume on a caller's behalf. */
+export interface ProjectionEvents {
+  /** A partition of `projection` (generation `generation`) stopped on `error`; it stays stopped until resume(). */
+  stopped(projection: string, generation: number, error: PartitionError): void;
+  /** resume() retries the stopped `partitions` of `projection` from their checkpoints. */
+  resumed(projection: string, generation: number, partitions: readonly number[]): void;
+}
+
 /** What every generation shares with its host. */
 export interface ProjectionContext {
   readonly path: string;
@@ -31,6 +39,7 @@ export interface ProjectionContext {
   /** The last durable head published to the workers. */
   head(): number;
   stopping(): boolean;
+  readonly events: ProjectionEvents | undefined;
 }
 
 /** Consecutive worker deaths at one checkpoint after which the partition is stopped with an error. */
@@ -104,11 +113,14 @@ export class Generation {
   /** Clears every partition's error so it is retried from its checkpoint; returns the highest failed position. */
   resume(): number {
     let target = 0;
-    for (const state of this.states) {
+    const resumed: number[] = [];
+    for (const [partition, state] of this.states.entries()) {
       if (!state.error) continue;
       target = Math.max(target, state.error.position);
+      resumed.push(partition);
       Object.assign(state, { error: undefined, deaths: 0, deathAt: -1, careful: false });
     }
+    if (resumed.length > 0) this.context.events?.resumed(this.definition.name, this.number, resumed);
     return target;
   }
 
@@ -158,7 +170,7 @@ export class Generation {
 
   private completed(state: PartitionState, partition: number, result: ApplyResult): void {
     if (partition === 0 && !this.initialized) this.initialized = this.initCommitted();
-    if (result.error) state.error = { code: 'ERR_PROJECTION_FAILED', ...result.error, partition };
+    if (result.error) this.stop(state, { code: 'ERR_PROJECTION_FAILED', ...result.error, partition });
     else state.careful = false;
     if (result.position > state.deathAt) state.deaths = 0;
   }
@@ -178,15 +190,20 @@ export class Generation {
     state.careful = true;
     if (state.deaths >= MAX_DEATHS) {
       const reason = error instanceof Error ? error.message : String(error);
-      state.error = {
+      this.stop(state, {
         code: 'ERR_PROJECTION_FAILED', message: `its worker failed ${state.deaths} times in a row at position ${at + 1} (${reason})`, position: at + 1, partition,
-      };
+      });
     }
   }
 
   /** A handler call ran past the time limit and its worker was stopped: no retry, the same event would hang again. */
   private timedOut(state: PartitionState, partition: number, position: number): void {
     const { message } = new ProjectionHandlerTimeoutError(this.definition.name, partition, position, this.definition.handlerTimeoutMs);
-    state.error = { code: 'ERR_PROJECTION_HANDLER_TIMEOUT', message, position, partition };
+    this.stop(state, { code: 'ERR_PROJECTION_HANDLER_TIMEOUT', message, position, partition });
+  }
+
+  private stop(state: PartitionState, error: PartitionError): void {
+    state.error = error;
+    this.context.events?.stopped(this.definition.name, this.number, error);
   }
 }

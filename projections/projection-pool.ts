@@ -8,7 +8,7 @@ import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import { openViewStore } from '../storage/views.js';
 import { ProjectionUpcastersError, UnknownProjectionError } from './errors.js';
 import type { ProjectionDefinition } from './define-projection.js';
-import type { ProjectionContext } from './generation.js';
+import type { ProjectionContext, ProjectionEvents } from './generation.js';
 import { upcasterKeys, type UpcasterKeys, type UpcasterMismatch } from './projection-module.js';
 import { HostSignals } from './signals.js';
 import type { ProjectionTask } from './worker.js';
@@ -28,6 +28,8 @@ export interface ProjectionHostOptions {
   readonly workers?: number;
   /** The log's durable head, read at start and for `lag`. */
   headPosition(): number;
+  /** Told when a partition stops on an error or is resumed. @default none */
+  readonly events?: ProjectionEvents;
 }
 
 /** The running projections of one data directory. */
@@ -77,6 +79,7 @@ export async function startProjections(options: ProjectionHostOptions): Promise<
   let stopping = false;
   const context: ProjectionContext = {
     path, store, hostSignals: signals.buffer, upcasters, run: (task, signal) => pool.run(task, { signal }), head: () => head, stopping: () => stopping,
+    events: options.events,
   };
   const controllers = new Map<string, ProjectionController>();
   try {

@@ -32,6 +32,9 @@ import type {
 import { checkSendOptions } from './send-options.js';
 import { SYSTEM_CLOCK, type RuntimeClock } from './clock.js';
 import { TimerScheduler } from './timer-scheduler.js';
+import { RuntimeLog } from './runtime-log.js';
+import { loadTracing, type Tracing } from './tracing.js';
+import type { Inspect } from '../actors/inspection.js';
 
 /**
  * Opens a data directory and starts a runtime serving the given aggregates.
@@ -54,6 +57,7 @@ export function openRuntime(options: RuntimeOptions, clock?: RuntimeClock): Prom
 /** Starts a runtime on an already open log (tests open it with fault injection); not public. */
 export async function startRuntime(options: ResolvedOptions, log: EventLog, clock: RuntimeClock = SYSTEM_CLOCK): Promise<Runtime> {
   let projections: ProjectionHost | undefined;
+  const runtimeLog = new RuntimeLog(options.logger);
   // Workers open the events environment read-only: the writer must have opened it first.
   if (options.projections.length > 0) {
     try {
@@ -63,19 +67,24 @@ export async function startRuntime(options: ResolvedOptions, log: EventLog, cloc
         aggregates: options.aggregates.values(),
         workers: options.workers,
         headPosition: () => log.headPosition(),
+        events: options.logger && {
+          stopped: (name, generation, error) => runtimeLog.projectionStopped(name, generation, error),
+          resumed: (name, generation, partitions) => runtimeLog.projectionResumed(name, generation, partitions),
+        },
       });
     } catch (error) {
       await log.close();
       throw error;
     }
   }
-  return new RehydraRuntime(options, log, projections, clock);
+  return new RehydraRuntime(options, log, projections, clock, runtimeLog, await loadTracing());
 }
 
 const NO_OPTIONS: SendOptions = Object.freeze({});
 
 class RehydraRuntime implements Runtime, ActorHost {
   readonly mailboxCapacity: number;
+  readonly inspect: Inspect | undefined;
   private readonly metricsRecorder = new MetricsRecorder();
   private readonly registry: Registry;
   private readonly sweeper: NodeJS.Timeout | undefined;
@@ -89,9 +98,12 @@ class RehydraRuntime implements Runtime, ActorHost {
     readonly log: EventLog,
     private readonly projections: ProjectionHost | undefined,
     private readonly clock: RuntimeClock,
+    private readonly runtimeLog: RuntimeLog,
+    private readonly tracing: Tracing | undefined,
   ) {
     if (projections) log.onDurable((head) => projections.notify(head));
     this.mailboxCapacity = options.mailboxCapacity;
+    this.inspect = options.inspect;
     this.registry = new Registry(options.maxActiveActors, options.idleTimeoutMs, () => this.metricsRecorder.passivations++);
     if (options.idleTimeoutMs > 0) {
       this.sweeper = setInterval(() => this.registry.sweep(performance.now()), Math.min(options.idleTimeoutMs, 1_000));
@@ -100,7 +112,11 @@ class RehydraRuntime implements Runtime, ActorHost {
     const m = this.metricsRecorder;
     const startedAt = clock.now();
     this.scheduler = new TimerScheduler(log, clock, (timer) => this.fireTimer(timer), {
-      fired: (timer, latenessMs) => m.timerFired(latenessMs, timer.dueAt < startedAt),
+      fired: (timer, latenessMs) => {
+        const overdue = timer.dueAt < startedAt;
+        m.timerFired(latenessMs, overdue);
+        runtimeLog.timerFired(timer.stream, timer.dueAt, latenessMs, overdue);
+      },
       failed: () => void m.timersFailed++,
     });
     // Timers that came due while no runtime was running fire now.
@@ -137,7 +153,7 @@ class RehydraRuntime implements Runtime, ActorHost {
   /** Counted once an actor takes it: a refusal at the door (ActorLimitError too) is not outstanding. */
   private submit(actor: AggregateActor, command: Command, options: SendOptions, now: number): Promise<SendResult> {
     this.metricsRecorder.commandsSubmitted++;
-    return actor.send(command, options, now);
+    return actor.send(command, options, now, this.tracing?.command(actor.stream, command.type, options, now));
   }
 
   async explain(aggregateType: string, aggregateId: string, command: Command): Promise<Explanation> {
@@ -273,9 +289,14 @@ class RehydraRuntime implements Runtime, ActorHost {
     this.metricsRecorder.snapshotsWritten++;
   }
 
-  snapshotFailed(): void {
-    // Counted, not thrown: a snapshot only spares replay; the stream itself is intact.
+  snapshotFailed(error: unknown, stream: StreamRef): void {
+    // Counted and logged, not thrown: a snapshot only spares replay; the stream itself is intact.
     this.metricsRecorder.snapshotsFailed++;
+    this.runtimeLog.snapshotFailed(stream, error);
+  }
+
+  mailboxFull(stream: StreamRef): void {
+    this.runtimeLog.mailboxFull(stream, this.mailboxCapacity, performance.now());
   }
 
   private readonly upcastAny = (event: StoredEvent): StoredEvent => upcast(this.options.aggregates.get(event.aggregateType), event);

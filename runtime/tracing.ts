@@ -1,0 +1,121 @@
+// The optional OpenTelemetry binding. `@opentelemetry/api` is an optional peer dependency, loaded
+// by a guarded dynamic import: without it, or without a registered tracer provider, no span is
+// made and a command costs one property check. A provider registered after the runtime started
+// is found by a lookup at most once a second; once found, the tracer is kept.
+import type { Context, Link, Span, Tracer } from '@opentelemetry/api';
+import type { CommandOutcome, CommandTrace } from '../actors/command-trace.js';
+import type { SendOptions } from '../actors/types.js';
+import type { StreamRef } from '../storage/keys.js';
+import { RehydraError } from '../storage/errors.js';
+import { formatTraceParent, parseTraceParent } from './traceparent.js';
+
+type OtelApi = typeof import('@opentelemetry/api');
+
+const TRACER_NAME = 'rehydra';
+const LOOKUP_INTERVAL_MS = 1_000;
+
+let loading: Promise<OtelApi | undefined> | undefined;
+
+/** `@opentelemetry/api` when the service has it installed; undefined otherwise (loaded once per process). */
+function loadApi(): Promise<OtelApi | undefined> {
+  loading ??= import('@opentelemetry/api').then(
+    (api) => api,
+    () => undefined,
+  );
+  return loading;
+}
+
+/** The runtime's tracing, or undefined when `@opentelemetry/api` is not installed. */
+export async function loadTracing(): Promise<Tracing | undefined> {
+  const api = await loadApi();
+  return api && new Tracing(api);
+}
+
+/** Spans of commands and of the projection work their events cause. */
+export class Tracing {
+  private tracer: Tracer | undefined;
+  private nextLookup = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly api: OtelApi) {}
+
+  /**
+   * A `rehydra.send` span for `command` on `stream`, child of the caller's active context and
+   * linked to `options.metadata.traceparent` when the caller passed the one of the event that
+   * caused it; undefined when no tracer provider is registered. `now` is performance.now().
+   */
+  command(stream: StreamRef, commandType: string, options: SendOptions, now: number): CommandTrace | undefined {
+    const tracer = this.current(now);
+    if (!tracer) return undefined;
+    const parent = this.api.context.active();
+    const cause = this.link(options.metadata?.traceparent);
+    const span = tracer.startSpan('rehydra.send', {
+      attributes: { 'rehydra.aggregate.type': stream.type, 'rehydra.aggregate.id': stream.id, 'rehydra.command.type': commandType },
+      links: cause && [cause],
+    }, parent);
+    return new OtelCommandTrace(this.api, tracer, span, this.api.trace.setSpan(parent, span));
+  }
+
+  /** The registered provider's tracer, looked up at most once a second while there is none. */
+  private current(now: number): Tracer | undefined {
+    if (this.tracer || now < this.nextLookup) return this.tracer;
+    this.nextLookup = now + LOOKUP_INTERVAL_MS;
+    const provider = this.api.trace.getTracerProvider();
+    // The global provider is a proxy: without a delegate registered its tracers are no-ops.
+    this.tracer = provider instanceof this.api.ProxyTracerProvider ? provider.getDelegateTracer(TRACER_NAME) : provider.getTracer(TRACER_NAME);
+    return this.tracer;
+  }
+
+  private link(traceparent: unknown): Link | undefined {
+    const parsed = parseTraceParent(traceparent);
+    return parsed && { context: { ...parsed, isRemote: true } };
+  }
+}
+
+class OtelCommandTrace implements CommandTrace {
+  readonly traceparent: string;
+
+  constructor(
+    private readonly api: OtelApi,
+    private readonly tracer: Tracer,
+    private readonly span: Span,
+    private readonly context: Context,
+  ) {
+    this.traceparent = formatTraceParent(span.spanContext());
+  }
+
+  decide<T>(work: () => T): T {
+    const span = this.tracer.startSpan('rehydra.decide', undefined, this.context);
+    try {
+      return work();
+    } catch (error) {
+      this.failed(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  commit(commit: Promise<unknown>): void {
+    const span = this.tracer.startSpan('rehydra.commit', undefined, this.context);
+    commit.then(
+      () => span.end(),
+      (error: unknown) => {
+        this.failed(span, error);
+        span.end();
+      },
+    );
+  }
+
+  end(outcome: CommandOutcome, result: { readonly version: number; readonly position: number } | undefined, error?: unknown): void {
+    this.span.setAttribute('rehydra.outcome', outcome);
+    if (result) this.span.setAttributes({ 'rehydra.version': result.version, 'rehydra.position': result.position });
+    if (outcome === 'rejected') this.failed(this.span, error);
+    this.span.end();
+  }
+
+  private failed(span: Span, error: unknown): void {
+    if (error instanceof RehydraError) span.setAttribute('rehydra.error.code', error.code);
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  }
+}
