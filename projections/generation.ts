@@ -9,6 +9,7 @@ import { ProjectionHandlerTimeoutError } from './errors.js';
 import type { UpcasterKeys } from './projection-module.js';
 import { GenerationSignals } from './signals.js';
 import type { ApplyResult, ProjectionTask } from './worker.js';
+import type { ProjectionTracer } from './handled-event.js';
 
 /** Why a partition stopped: the message, the position it failed at, and whether a handler threw (or its worker died) or timed out. */
 export interface PartitionError {
@@ -40,6 +41,7 @@ export interface ProjectionContext {
   head(): number;
   stopping(): boolean;
   readonly events: ProjectionEvents | undefined;
+  readonly tracer: ProjectionTracer | undefined;
 }
 
 /** Consecutive worker deaths at one checkpoint after which the partition is stopped with an error. */
@@ -152,6 +154,7 @@ export class Generation {
       .run({
         kind: 'apply', path, projection: name, module, filter, upcasters, generation: this.number, partition,
         partitions: this.partitions, host: hostSignals, signals: this.signals.buffer, careful: state.careful,
+        traced: this.context.tracer?.enabled() ?? false,
       }, abort.signal)
       .then(
         (result) => this.completed(state, partition, result as ApplyResult),
@@ -173,6 +176,7 @@ export class Generation {
     if (result.error) this.stop(state, { code: 'ERR_PROJECTION_FAILED', ...result.error, partition });
     else state.careful = false;
     if (result.position > state.deathAt) state.deaths = 0;
+    if (result.handled) this.context.tracer?.handled(this.definition.name, partition, result.handled);
   }
 
   private initCommitted(): boolean {

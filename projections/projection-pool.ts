@@ -9,6 +9,7 @@ import { openViewStore } from '../storage/views.js';
 import { ProjectionUpcastersError, UnknownProjectionError } from './errors.js';
 import type { ProjectionDefinition } from './define-projection.js';
 import type { ProjectionContext, ProjectionEvents } from './generation.js';
+import type { ProjectionTracer } from './handled-event.js';
 import { upcasterKeys, type UpcasterKeys, type UpcasterMismatch } from './projection-module.js';
 import { HostSignals } from './signals.js';
 import type { ProjectionTask } from './worker.js';
@@ -30,6 +31,8 @@ export interface ProjectionHostOptions {
   headPosition(): number;
   /** Told when a partition stops on an error or is resumed. @default none */
   readonly events?: ProjectionEvents;
+  /** Told of the handled events that carry a traceparent, while it is enabled. @default none */
+  readonly tracer?: ProjectionTracer;
 }
 
 /** The running projections of one data directory. */
@@ -80,6 +83,7 @@ export async function startProjections(options: ProjectionHostOptions): Promise<
   const context: ProjectionContext = {
     path, store, hostSignals: signals.buffer, upcasters, run: (task, signal) => pool.run(task, { signal }), head: () => head, stopping: () => stopping,
     events: options.events,
+    tracer: options.tracer,
   };
   const controllers = new Map<string, ProjectionController>();
   try {

@@ -58,6 +58,7 @@ export function openRuntime(options: RuntimeOptions, clock?: RuntimeClock): Prom
 export async function startRuntime(options: ResolvedOptions, log: EventLog, clock: RuntimeClock = SYSTEM_CLOCK): Promise<Runtime> {
   let projections: ProjectionHost | undefined;
   const runtimeLog = new RuntimeLog(options.logger);
+  const tracing = await loadTracing();
   // Workers open the events environment read-only: the writer must have opened it first.
   if (options.projections.length > 0) {
     try {
@@ -71,13 +72,14 @@ export async function startRuntime(options: ResolvedOptions, log: EventLog, cloc
           stopped: (name, generation, error) => runtimeLog.projectionStopped(name, generation, error),
           resumed: (name, generation, partitions) => runtimeLog.projectionResumed(name, generation, partitions),
         },
+        tracer: tracing,
       });
     } catch (error) {
       await log.close();
       throw error;
     }
   }
-  return new RehydraRuntime(options, log, projections, clock, runtimeLog, await loadTracing());
+  return new RehydraRuntime(options, log, projections, clock, runtimeLog, tracing);
 }
 
 const NO_OPTIONS: SendOptions = Object.freeze({});

@@ -1,10 +1,12 @@
-// The optional OpenTelemetry binding. `@opentelemetry/api` is an optional peer dependency, loaded
-// by a guarded dynamic import: without it, or without a registered tracer provider, no span is
-// made and a command costs one property check. A provider registered after the runtime started
-// is found by a lookup at most once a second; once found, the tracer is kept.
+// The optional OpenTelemetry binding: command spans, and the projection spans recorded on the main
+// thread from what workers report (the service's provider lives there). `@opentelemetry/api` is an
+// optional peer dependency, loaded by a guarded dynamic import: without it, or without a registered
+// tracer provider, no span is made and a command costs one property check. A provider registered
+// after the runtime started is found by a lookup at most once a second; once found, it is kept.
 import type { Context, Link, Span, Tracer } from '@opentelemetry/api';
 import type { CommandOutcome, CommandTrace } from '../actors/command-trace.js';
 import type { SendOptions } from '../actors/types.js';
+import type { HandledEvent, ProjectionTracer } from '../projections/handled-event.js';
 import type { StreamRef } from '../storage/keys.js';
 import { RehydraError } from '../storage/errors.js';
 import { formatTraceParent, parseTraceParent } from './traceparent.js';
@@ -32,7 +34,7 @@ export async function loadTracing(): Promise<Tracing | undefined> {
 }
 
 /** Spans of commands and of the projection work their events cause. */
-export class Tracing {
+export class Tracing implements ProjectionTracer {
   private tracer: Tracer | undefined;
   private nextLookup = Number.NEGATIVE_INFINITY;
 
@@ -53,6 +55,32 @@ export class Tracing {
       links: cause && [cause],
     }, parent);
     return new OtelCommandTrace(this.api, tracer, span, this.api.trace.setSpan(parent, span));
+  }
+
+  enabled(): boolean {
+    return this.current(performance.now()) !== undefined;
+  }
+
+  /**
+   * A `rehydra.project` span per handled event, timed as the worker measured it, child of the
+   * command span its `traceparent` names: the command's trace goes on into its projections.
+   */
+  handled(projection: string, partition: number, events: readonly HandledEvent[]): void {
+    const tracer = this.tracer;
+    if (!tracer) return;
+    const { trace, ROOT_CONTEXT } = this.api;
+    for (const event of events) {
+      const parent = parseTraceParent(event.traceparent);
+      if (!parent) continue;
+      const span = tracer.startSpan('rehydra.project', {
+        startTime: event.startMs,
+        attributes: {
+          'rehydra.projection': projection, 'rehydra.partition': partition, 'rehydra.position': event.position,
+          'rehydra.event.type': event.type, 'rehydra.aggregate.type': event.aggregateType, 'rehydra.aggregate.id': event.aggregateId,
+        },
+      }, trace.setSpanContext(ROOT_CONTEXT, { ...parent, isRemote: true }));
+      span.end(event.endMs);
+    }
   }
 
   /** The registered provider's tracer, looked up at most once a second while there is none. */

@@ -1,13 +1,16 @@
 // Traces of commands through @opentelemetry/api, read back from the SDK's in-memory exporter: a
 // `rehydra.send` span per command (child of the caller's active span) with its decide and commit
-// children, its events carrying its W3C traceparent, a later command linking back to it, and no
-// span nor traceparent while no tracer provider is registered.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+// children, its events carrying its W3C traceparent, a projection's handling of them as a child
+// span, a later command linking back to it, and no span nor traceparent while no tracer provider
+// is registered.
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { IllegalEventError } from '../../actors/errors.js';
 import { account } from '../../fixtures/bank-account.js';
+import { balancesProjectionUrl } from '../../fixtures/bank-events.js';
+import { defineProjection } from '../../projections/define-projection.js';
 import { parseTraceParent } from '../../runtime/traceparent.js';
 import { RuntimeHarness } from '../fixtures/runtime-kit.js';
 
@@ -92,5 +95,22 @@ describe('with a tracer provider', () => {
     expect(send.links.map((link) => [link.context.traceId, link.context.spanId])).toEqual([[cause.traceId, cause.spanId]]);
     // Its events carry its own context, not the one it was caused by.
     expect(parseTraceParent(deposited!.metadata.traceparent)?.spanId).toBe(send.spanContext().spanId);
+  });
+
+  it('records a projection\'s handling of an event as a rehydra.project span under the command that stored it', async () => {
+    const balances = defineProjection({ name: 'balances', module: balancesProjectionUrl() });
+    const runtime = await harness.open({ path: harness.dir(), aggregates: [account], projections: [balances] });
+    const { position } = await runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 10 });
+    await runtime.projection('balances').waitFor(position);
+    // Reported when the worker's task returns, which may be just after the position is published.
+    await vi.waitFor(() => expect(exporter.getFinishedSpans().map((span) => span.name)).toContain('rehydra.project'));
+    const send = spanNamed('rehydra.send').spanContext();
+    const project = spanNamed('rehydra.project');
+    expect(project.parentSpanContext?.spanId).toBe(send.spanId);
+    expect(project.spanContext().traceId).toBe(send.traceId);
+    expect(project.attributes).toEqual({
+      'rehydra.projection': 'balances', 'rehydra.partition': 0, 'rehydra.position': position, 'rehydra.event.type': 'AccountOpened',
+      'rehydra.aggregate.type': 'account', 'rehydra.aggregate.id': 'a-1',
+    });
   });
 });
