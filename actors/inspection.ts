@@ -1,7 +1,8 @@
 // XState-shaped inspection of a live aggregate, emitted from rehydra's own apply path (so compiled
-// machines, which never run an XState actor, are inspected too): the aggregate appears once as an
-// actor (`@xstate.actor`), then each applied domain event is an `@xstate.event` followed by the
-// `@xstate.snapshot` it produced, the shapes `@statelyai/inspect` reads.
+// machines, which never run an XState actor, are inspected too): the aggregate appears as an actor
+// (`@xstate.actor`) with its start (`xstate.init` and the state it was rehydrated to, as XState
+// reports an actor's start), then each applied domain event is an `@xstate.event` followed by the
+// `@xstate.snapshot` it produced: the shapes `@statelyai/inspect` reads.
 import type { AnyEventObject, AnyStateMachine, InspectedActorEvent, InspectedEventEvent, InspectedSnapshotEvent, Snapshot } from 'xstate';
 import type { LiveActor } from './live-actor.js';
 
@@ -39,12 +40,15 @@ export function inspectActor(inspect: Inspect, sessionId: string, machine: AnySt
       throw new TypeError(`${sessionId} is inspected, not driven: send its commands with runtime.send`);
     },
   };
-  // Each aggregate is its own root: rehydra's aggregates have no parent actor.
-  inspect({ type: '@xstate.actor', rootId: sessionId, actorRef });
-  return {
+  const inspector: ActorInspector = {
     applied(event, live) {
       inspect({ type: '@xstate.event', rootId: sessionId, actorRef, sourceRef: undefined, event });
       inspect({ type: '@xstate.snapshot', rootId: sessionId, actorRef, event, snapshot: live.getSnapshot() });
     },
   };
+  // Each aggregate is its own root: rehydra's aggregates have no parent actor.
+  inspect({ type: '@xstate.actor', rootId: sessionId, actorRef });
+  // Replay is not reported event by event: the start shows the state it arrived at.
+  inspector.applied({ type: 'xstate.init' }, actor);
+  return inspector;
 }

@@ -1,6 +1,7 @@
 // The `inspect` option, compiled and XState-run aggregates alike: each live aggregate is announced
-// once as an actor (its stream as sessionId), then every applied event is an `@xstate.event`
-// followed by the `@xstate.snapshot` it produced, in command order; a refused event emits nothing.
+// as an actor (its stream as sessionId) with its start (`xstate.init` and the state it was
+// rehydrated to), then every applied event is an `@xstate.event` followed by the `@xstate.snapshot`
+// it produced, in command order; a refused event emits nothing.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InspectedAggregateRef, RehydraInspectionEvent } from '../../actors/inspection.js';
 import { account, accountMachine } from '../../fixtures/bank-account.js';
@@ -36,6 +37,8 @@ describe.each([
     const session = { rootId: 'account/a-1', sessionId: 'account/a-1' };
     expect(seen.map(summary)).toEqual([
       { type: '@xstate.actor', ...session },
+      { type: '@xstate.event', ...session, event: { type: 'xstate.init' }, sourceRef: undefined },
+      { type: '@xstate.snapshot', ...session, event: 'xstate.init', value: 'closed', context: { balance: 0, owner: '' } },
       { type: '@xstate.event', ...session, event: { type: 'AccountOpened', owner: 'ann', initial: 10 }, sourceRef: undefined },
       { type: '@xstate.snapshot', ...session, event: 'AccountOpened', value: 'open', context: { balance: 10, owner: 'ann' } },
       { type: '@xstate.event', ...session, event: { type: 'MoneyDeposited', amount: 1 }, sourceRef: undefined },
@@ -49,6 +52,22 @@ describe.each([
     expect((actorRef.getSnapshot() as unknown as { context: unknown }).context).toEqual({ balance: 13, owner: 'ann' });
     expect(() => seen[0]!.actorRef.send({ type: 'MoneyDeposited' })).toThrow('send its commands with runtime.send');
   });
+});
+
+it('starts a rehydrated aggregate at the state replay arrived at, without reporting the replay', async () => {
+  const path = harness.dir();
+  const first = await harness.open({ path, aggregates: [account] });
+  await first.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 10 });
+  await first.send('account', 'a-1', { type: 'deposit', amount: 5 });
+  await harness.close(first);
+  const seen: RehydraInspectionEvent[] = [];
+  const runtime = await harness.open({ path, aggregates: [account], inspect: (event) => seen.push(event) });
+  expect(await runtime.state('account', 'a-1')).toMatchObject({ version: 2 });
+  expect(seen.map(summary)).toEqual([
+    { type: '@xstate.actor', rootId: 'account/a-1', sessionId: 'account/a-1' },
+    { type: '@xstate.event', rootId: 'account/a-1', sessionId: 'account/a-1', event: { type: 'xstate.init' }, sourceRef: undefined },
+    { type: '@xstate.snapshot', rootId: 'account/a-1', sessionId: 'account/a-1', event: 'xstate.init', value: 'open', context: { balance: 15, owner: 'ann' } },
+  ]);
 });
 
 it('refuses an inspect option that is not a function, naming it', async () => {
