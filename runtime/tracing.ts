@@ -54,6 +54,9 @@ export class Tracing implements ProjectionTracer {
       attributes: { 'rehydra.aggregate.type': stream.type, 'rehydra.aggregate.id': stream.id, 'rehydra.command.type': commandType },
       links: cause && [cause],
     }, parent);
+    // Sampled out: children would be sampled out too (parent-based sampling, the default), but
+    // the context still travels in the events, so that what they cause is sampled alike.
+    if (!span.isRecording()) return new UnsampledCommandTrace(formatTraceParent(span.spanContext()));
     return new OtelCommandTrace(this.api, tracer, span, this.api.trace.setSpan(parent, span));
   }
 
@@ -97,6 +100,19 @@ export class Tracing implements ProjectionTracer {
     const parsed = parseTraceParent(traceparent);
     return parsed && { context: { ...parsed, isRemote: true } };
   }
+}
+
+/** A command whose span is not recorded: its context is stored, and nothing else is done. */
+class UnsampledCommandTrace implements CommandTrace {
+  constructor(readonly traceparent: string) {}
+
+  decide<T>(work: () => T): T {
+    return work();
+  }
+
+  commit(): void {}
+
+  end(): void {}
 }
 
 class OtelCommandTrace implements CommandTrace {

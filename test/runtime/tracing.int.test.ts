@@ -72,6 +72,16 @@ describe('with a tracer provider', () => {
     expect(result.events[0]!.metadata.traceparent).toBe(stored!.metadata.traceparent);
   });
 
+  it('stores the context of a sampled-out command (unsampled) and records no span of it', async () => {
+    const runtime = await harness.open({ path: harness.dir(), aggregates: [account] });
+    // An incoming request its caller did not sample: parent-based sampling drops the command too.
+    const remote = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 0, isRemote: true };
+    const { events: [opened] } = await context.with(trace.setSpanContext(context.active(), remote), () =>
+      runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 10 }));
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(parseTraceParent(opened!.metadata.traceparent)).toMatchObject({ traceId: remote.traceId, traceFlags: 0 });
+  });
+
   it('marks a refused command rejected, with its error code, and stores nothing', async () => {
     const runtime = await harness.open({ path: harness.dir(), aggregates: [account] });
     await expect(runtime.send('account', 'a-1', { type: 'deposit', amount: 5 })).rejects.toBeInstanceOf(IllegalEventError);
