@@ -117,7 +117,7 @@ class RehydraRuntime implements Runtime, ActorHost {
       fired: (timer, latenessMs) => {
         const overdue = timer.dueAt < startedAt;
         m.timerFired(latenessMs, overdue);
-        runtimeLog.timerFired(timer.stream, timer.dueAt, latenessMs, overdue);
+        runtimeLog.timerFired(timer.stream, timer.dueAt, latenessMs, overdue, performance.now());
       },
       failed: () => void m.timersFailed++,
     });

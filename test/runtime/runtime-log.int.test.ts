@@ -91,15 +91,19 @@ describe('the runtime logger', () => {
 describe('RuntimeLog', () => {
   const stream = { type: 'account', id: 'a-1' };
 
-  it('warns of a timer over a second late, tells one that came due while no runtime ran as info, and is silent under a second', () => {
+  it('warns of timers over a second late, tells those that came due while no runtime ran as info, once a second each', () => {
     const logger = recorder();
     const log = new RuntimeLog(logger);
-    log.timerFired(stream, 5_000, 999, false);
-    log.timerFired(stream, 5_000, 1_500, false);
-    log.timerFired(stream, 5_000, 60_000, true);
-    expect(logger.lines.map(([level, obj]) => [level, obj.event, obj.latenessMs, obj.overdue])).toEqual([
-      ['warn', 'rehydra.timer_late', 1_500, false],
-      ['info', 'rehydra.timer_late', 60_000, true],
+    log.timerFired(stream, 5_000, 999, false, 0);
+    log.timerFired(stream, 5_000, 1_500, false, 0);
+    log.timerFired(stream, 5_000, 60_000, true, 0);
+    log.timerFired(stream, 5_000, 61_000, true, 10);
+    log.timerFired(stream, 6_000, 1_200, false, 20);
+    log.timerFired(stream, 7_000, 2_000, false, 1_000);
+    expect(logger.lines.map(([level, obj, msg]) => [level, obj.event, obj.dueAt, obj.latenessMs, obj.overdue, obj.timers, msg])).toEqual([
+      ['warn', 'rehydra.timer_late', 5_000, 1_500, false, 1, 'rehydra: timers fired late'],
+      ['info', 'rehydra.timer_late', 5_000, 60_000, true, 1, 'rehydra: timers fired after a restart, past their deadline'],
+      ['warn', 'rehydra.timer_late', 7_000, 2_000, false, 2, 'rehydra: timers fired late'],
     ]);
   });
 
