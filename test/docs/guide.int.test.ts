@@ -56,3 +56,12 @@ test('the "changing a machine safely" section: the check names the stranded stre
   const { stdout } = await run(process.execPath, [built('check')], { cwd: tempDir() });
   expect(stdout.trim().split('\n')).toEqual(['stranded: account/a-1 at version 2: MoneyWithdrawn in "open"', 'checked 2 streams, 0 failed']);
 });
+
+test('the observing section: a command traced from the request through decide, commit and its projection, inspected, linked from the next', async () => {
+  const { stdout } = await run(process.execPath, [built('observing')], { cwd: tempDir() });
+  expect(stdout.trim().split('\n')).toEqual([
+    'event names its command span: true',
+    'POST /accounts/a-1 rehydra.commit rehydra.decide rehydra.project rehydra.send',
+    '@xstate.actor account/a-1, @xstate.event account/a-1, @xstate.snapshot account/a-1',
+  ]);
+});
