@@ -19,6 +19,8 @@ import { explainCommand, type Explanation } from './explain.js';
 import { Mailbox } from './mailbox.js';
 import { rehydrate, startActor, type ReplaySource } from './replay.js';
 import { applyTimerActions, fireTimer, isTimed, recordTimers, type TimerAction } from './timers.js';
+import type { CommandTrace } from './command-trace.js';
+import { inspectActor, type ActorInspector, type Inspect } from './inspection.js';
 import type { AggregateState, SendOptions, SendResult } from './types.js';
 
 /** What an actor needs from its runtime. */
@@ -26,6 +28,8 @@ export interface ActorHost {
   /** The seams an actor uses: the append path, the ledger, what rehydration reads, and whether there is anything to read. */
   readonly log: AppendLog & CommandLedger & SnapshotStore & ReplaySource & Pick<StreamReader, 'streamHead'> & Pick<TimerStore, 'pendingTimers'>;
   readonly mailboxCapacity: number;
+  /** Receives XState-shaped inspection events of every live aggregate; undefined: no inspection work. */
+  readonly inspect: Inspect | undefined;
   /** The runtime's clock (ms since the epoch): event timestamps and timer deadlines. */
   now(): number;
   /** A commit that arms a timer due at `dueAt` is in the index now. */
@@ -36,8 +40,10 @@ export interface ActorHost {
   /** An actor of `aggregateType` was rebuilt (or started empty) in `seconds`. */
   rehydrated(aggregateType: string, seconds: number): void;
   snapshotWritten(): void;
-  /** A snapshot could not be written (it cannot be encoded, or its commit failed): commands are not affected. */
-  snapshotFailed(error: unknown): void;
+  /** A snapshot of `stream` could not be written (it cannot be encoded, or its commit failed): commands are not affected. */
+  snapshotFailed(error: unknown, stream: StreamRef): void;
+  /** A command or query for `stream` was refused with MailboxFullError. */
+  mailboxFull(stream: StreamRef): void;
 }
 
 interface CommandWork {
@@ -45,6 +51,8 @@ interface CommandWork {
   readonly command: Command;
   readonly options: SendOptions;
   readonly started: number;
+  /** The command's trace when the runtime traces; undefined otherwise. */
+  readonly trace: CommandTrace | undefined;
   readonly resolve: (result: SendResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -72,7 +80,7 @@ function splitEvent(event: DomainEvent, metadata: EventMetadata): NewEvent {
   return { type, data, metadata };
 }
 
-function metadataOf(options: SendOptions, timestamp: number): EventMetadata {
+function metadataOf(options: SendOptions, timestamp: number, trace: CommandTrace | undefined): EventMetadata {
   const { commandId, metadata } = options;
   // Built by assignment, not spreads: this runs once per command on the hot path.
   const result: Record<string, unknown> = metadata === undefined ? {} : Object.assign({}, metadata);
@@ -82,6 +90,8 @@ function metadataOf(options: SendOptions, timestamp: number): EventMetadata {
   if (correlationId !== undefined) result.correlationId = correlationId;
   const causationId = options.causationId ?? (metadata?.causationId as string | undefined) ?? commandId;
   if (causationId !== undefined) result.causationId = causationId;
+  // The command's own context replaces one the caller passed (that one is linked from its span).
+  if (trace) result.traceparent = trace.traceparent;
   return result as EventMetadata;
 }
 
@@ -121,6 +131,8 @@ export class AggregateActor {
    * Declared, not initialised: an actor of a machine without `after` never gets the slot.
    */
   declare private timers: Map<string, number> | undefined;
+  /** Set only when the runtime has an `inspect` option: other actors never get the slot. */
+  declare private inspector: ActorInspector | undefined;
 
   constructor(
     readonly definition: AggregateDefinition,
@@ -151,9 +163,9 @@ export class AggregateActor {
     else this.loadNow();
   }
 
-  /** Queues a command; rejects at once with MailboxFullError when the mailbox is at capacity. */
-  send(command: Command, options: SendOptions, started: number): Promise<SendResult> {
-    return new Promise<SendResult>((resolve, reject) => this.submit({ kind: 'command', command, options, started, resolve, reject }));
+  /** Queues a command (`trace` its trace, when traced); rejects at once with MailboxFullError when the mailbox is at capacity. */
+  send(command: Command, options: SendOptions, started: number, trace?: CommandTrace): Promise<SendResult> {
+    return new Promise<SendResult>((resolve, reject) => this.submit({ kind: 'command', command, options, started, trace, resolve, reject }));
   }
 
   /**
@@ -198,6 +210,7 @@ export class AggregateActor {
   private submit(work: Work): void {
     // Queries count too: a query waits for the writes before it, and must not grow memory unbounded.
     if (this.depth >= this.host.mailboxCapacity) {
+      this.host.mailboxFull(this.stream);
       return this.fail(work, new MailboxFullError(this.name, this.host.mailboxCapacity));
     }
     if (this.status === 'failed') this.load();
@@ -216,6 +229,7 @@ export class AggregateActor {
       const { actor, version } = empty ? { actor: startActor(this.definition), version: 0 } : rehydrate(this.definition, log, this.stream);
       this.actor = actor;
       this.version = version;
+      if (this.host.inspect) this.inspector = inspectActor(this.host.inspect, this.name, this.definition.machine, actor);
       if (isTimed(this.definition.machine)) this.timers = new Map(empty ? [] : log.pendingTimers(this.stream).map((timer) => [timer.id, timer.dueAt]));
       // Every write of the previous incarnation has settled (load waits for it): a failed one
       // must not fail the queries and empty commands of this one.
@@ -279,7 +293,10 @@ export class AggregateActor {
 
   private fail(work: Work, error: unknown): void {
     if (work.kind === 'timer') return work.reject(error);
-    if (work.kind === 'command') this.host.rejected(this.stream.type, (performance.now() - work.started) * 1000, error);
+    if (work.kind === 'command') {
+      this.host.rejected(this.stream.type, (performance.now() - work.started) * 1000, error);
+      work.trace?.end('rejected', undefined, error);
+    }
     work.reject(error);
   }
 
@@ -295,7 +312,7 @@ export class AggregateActor {
   }
 
   private execute(work: CommandWork): void {
-    const { command, options } = work;
+    const { command, options, trace } = work;
     const log = this.host.log;
     if (options.commandId !== undefined) {
       const prior = log.commandResult(this.stream, options.commandId);
@@ -310,8 +327,14 @@ export class AggregateActor {
     let events: DomainEvent[];
     let actions: readonly TimerAction[] = [];
     try {
-      if (this.timers) ({ value: events, actions } = recordTimers(() => decide(this.definition, this.stream, actor, command)));
-      else events = decide(this.definition, this.stream, actor, command);
+      // The untimed, untraced path (the usual one) calls decide without a closure per command.
+      if (!this.timers && !trace) events = decide(this.definition, this.stream, actor, command, this.inspector);
+      else {
+        const run = (): DomainEvent[] => decide(this.definition, this.stream, actor, command, this.inspector);
+        const traced = trace ? () => trace.decide(run) : run;
+        if (this.timers) ({ value: events, actions } = recordTimers(traced));
+        else events = traced();
+      }
     } catch (error) {
       // Some events were applied before the refusal: the live actor is ahead of the disk.
       if (actor.getSnapshot() !== decidedOn) this.reset();
@@ -322,7 +345,7 @@ export class AggregateActor {
       return this.reply(work, (this.last ??= Promise.resolve()), () => ({ version, position: log.headPosition(), events: [] }));
     }
     const now = this.host.now();
-    const metadata = metadataOf(options, now);
+    const metadata = metadataOf(options, now, trace);
     const timers = this.timers && events.length > 0
       ? applyTimerActions(this.timers, this.version === 0 ? [...initialTimerActions(this.definition), ...actions] : actions, now)
       : undefined;
@@ -336,6 +359,7 @@ export class AggregateActor {
       if (events.length > 0) this.reset();
       throw error;
     }
+    trace?.commit(staged.commit);
     this.reply(work, staged.commit, staged.result, staged.result);
   }
 
@@ -370,6 +394,7 @@ export class AggregateActor {
       }
       const { outcome, events, next, changes } = fireTimer(actor, timers, work.id, this.host.now());
       if (outcome === 'failed') failure = new ApplyError(this.name, work.id, failureOf(actor));
+      if (outcome === 'applied') this.inspector?.applied({ type: work.id }, actor);
       staged = this.stageAppend({ stream: this.stream, expectedVersion: this.version, events, timers: changes }, next);
     } catch (error) {
       this.reset();
@@ -392,12 +417,12 @@ export class AggregateActor {
     // rehydrate into a state no replay computes: such a snapshot is not written (counted as a
     // failed one), and full replay stays the truth.
     const problem = unstorable(state, 'state');
-    if (problem !== undefined) return this.host.snapshotFailed(new EncodingError(this.name, `its snapshot at version ${version}`, problem));
+    if (problem !== undefined) return this.host.snapshotFailed(new EncodingError(this.name, `its snapshot at version ${version}`, problem), this.stream);
     const fingerprint = this.definition.fingerprint;
     staged.commit.then(
       () => this.host.log.putSnapshot(this.stream, { version, position, fingerprint, state }).then(() => this.host.snapshotWritten()),
       () => undefined, // the events failed: there is nothing to snapshot
-    ).catch((error: unknown) => this.host.snapshotFailed(error));
+    ).catch((error: unknown) => this.host.snapshotFailed(error, this.stream));
   }
 
   /**
@@ -415,7 +440,9 @@ export class AggregateActor {
         // should not keep its last result alive.
         if (this.last === after) this.last = undefined;
         this.host.accepted(this.stream.type, (performance.now() - work.started) * 1000);
-        work.resolve(typeof result === 'function' ? result() : result);
+        const value = typeof result === 'function' ? result() : result;
+        work.trace?.end('accepted', value);
+        work.resolve(value);
       },
       (error: unknown) => {
         this.inflight--;

@@ -10,6 +10,7 @@ import { applyEvent, failureOf } from './apply-event.js';
 import { validateCommand } from './command-schema.js';
 import type { AggregateDefinition, Command, DomainEvent } from './define-aggregate.js';
 import { ApplyError, IllegalEventError, InvalidCommandError, UnknownCommandError } from './errors.js';
+import type { ActorInspector } from './inspection.js';
 import { refusalOf } from './refusal.js';
 
 function toEvents(stream: StreamRef, commandType: string, output: unknown): DomainEvent[] {
@@ -50,9 +51,10 @@ export function admit(definition: AggregateDefinition, aggregateId: string, comm
 
 /**
  * Runs an admitted `command`'s handler on `actor` and applies the events it returns; returns them,
- * or throws UnknownCommandError, the handler's own error, InvalidCommandError, IllegalEventError or ApplyError.
+ * or throws UnknownCommandError, the handler's own error, InvalidCommandError, IllegalEventError or
+ * ApplyError. `inspector`, when the runtime has an `inspect` option, hears of each applied event.
  */
-export function decide(definition: AggregateDefinition, stream: StreamRef, actor: LiveActor, command: Command): DomainEvent[] {
+export function decide(definition: AggregateDefinition, stream: StreamRef, actor: LiveActor, command: Command, inspector?: ActorInspector): DomainEvent[] {
   const handler = Object.hasOwn(definition.commands, command.type) ? definition.commands[command.type] : undefined;
   if (!handler) throw new UnknownCommandError(definition.type, command.type, Object.keys(definition.commands));
   const events = toEvents(stream, command.type, handler(command, actor.getSnapshot()));
@@ -64,6 +66,7 @@ export function decide(definition: AggregateDefinition, stream: StreamRef, actor
       throw new IllegalEventError(streamName(stream), event.type, before.value, accepted, guard);
     }
     if (outcome === 'failed') throw new ApplyError(streamName(stream), event.type, failureOf(actor));
+    inspector?.applied(event, actor);
   }
   return events;
 }

@@ -9,6 +9,7 @@ import { ProjectionHandlerTimeoutError } from './errors.js';
 import type { UpcasterKeys } from './projection-module.js';
 import { GenerationSignals } from './signals.js';
 import type { ApplyResult, ProjectionTask } from './worker.js';
+import type { ProjectionTracer } from './handled-event.js';
 
 /** Why a partition stopped: the message, the position it failed at, and whether a handler threw (or its worker died) or timed out. */
 export interface PartitionError {
@@ -16,6 +17,14 @@ export interface PartitionError {
   readonly message: string;
   readonly position: number;
   readonly partition: number;
+}
+
+/** What the host tells its runtime about projections it did not stop or resume on a caller's behalf. */
+export interface ProjectionEvents {
+  /** A partition of `projection` (generation `generation`) stopped on `error`; it stays stopped until resume(). */
+  stopped(projection: string, generation: number, error: PartitionError): void;
+  /** resume() retries the stopped `partitions` of `projection` from their checkpoints. */
+  resumed(projection: string, generation: number, partitions: readonly number[]): void;
 }
 
 /** What every generation shares with its host. */
@@ -31,6 +40,8 @@ export interface ProjectionContext {
   /** The last durable head published to the workers. */
   head(): number;
   stopping(): boolean;
+  readonly events: ProjectionEvents | undefined;
+  readonly tracer: ProjectionTracer | undefined;
 }
 
 /** Consecutive worker deaths at one checkpoint after which the partition is stopped with an error. */
@@ -104,11 +115,14 @@ export class Generation {
   /** Clears every partition's error so it is retried from its checkpoint; returns the highest failed position. */
   resume(): number {
     let target = 0;
-    for (const state of this.states) {
+    const resumed: number[] = [];
+    for (const [partition, state] of this.states.entries()) {
       if (!state.error) continue;
       target = Math.max(target, state.error.position);
+      resumed.push(partition);
       Object.assign(state, { error: undefined, deaths: 0, deathAt: -1, careful: false });
     }
+    if (resumed.length > 0) this.context.events?.resumed(this.definition.name, this.number, resumed);
     return target;
   }
 
@@ -140,6 +154,7 @@ export class Generation {
       .run({
         kind: 'apply', path, projection: name, module, filter, upcasters, generation: this.number, partition,
         partitions: this.partitions, host: hostSignals, signals: this.signals.buffer, careful: state.careful,
+        traced: this.context.tracer?.enabled() ?? false,
       }, abort.signal)
       .then(
         (result) => this.completed(state, partition, result as ApplyResult),
@@ -158,9 +173,10 @@ export class Generation {
 
   private completed(state: PartitionState, partition: number, result: ApplyResult): void {
     if (partition === 0 && !this.initialized) this.initialized = this.initCommitted();
-    if (result.error) state.error = { code: 'ERR_PROJECTION_FAILED', ...result.error, partition };
+    if (result.error) this.stop(state, { code: 'ERR_PROJECTION_FAILED', ...result.error, partition });
     else state.careful = false;
     if (result.position > state.deathAt) state.deaths = 0;
+    if (result.handled) this.context.tracer?.handled(this.definition.name, partition, result.handled);
   }
 
   private initCommitted(): boolean {
@@ -178,15 +194,20 @@ export class Generation {
     state.careful = true;
     if (state.deaths >= MAX_DEATHS) {
       const reason = error instanceof Error ? error.message : String(error);
-      state.error = {
+      this.stop(state, {
         code: 'ERR_PROJECTION_FAILED', message: `its worker failed ${state.deaths} times in a row at position ${at + 1} (${reason})`, position: at + 1, partition,
-      };
+      });
     }
   }
 
   /** A handler call ran past the time limit and its worker was stopped: no retry, the same event would hang again. */
   private timedOut(state: PartitionState, partition: number, position: number): void {
     const { message } = new ProjectionHandlerTimeoutError(this.definition.name, partition, position, this.definition.handlerTimeoutMs);
-    state.error = { code: 'ERR_PROJECTION_HANDLER_TIMEOUT', message, position, partition };
+    this.stop(state, { code: 'ERR_PROJECTION_HANDLER_TIMEOUT', message, position, partition });
+  }
+
+  private stop(state: PartitionState, error: PartitionError): void {
+    state.error = error;
+    this.context.events?.stopped(this.definition.name, this.number, error);
   }
 }

@@ -8,8 +8,9 @@ import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import { openViewStore } from '../storage/views.js';
 import { ProjectionModuleError, ProjectionUpcastersError, UnknownProjectionError } from './errors.js';
 import type { ProjectionDefinition } from './define-projection.js';
-import type { ProjectionContext } from './generation.js';
-import { upcasterKeys, type UpcasterKeys } from './projection-module.js';
+import type { ProjectionContext, ProjectionEvents } from './generation.js';
+import type { ProjectionTracer } from './handled-event.js';
+import { upcasterKeys, type UpcasterKeys, type UpcasterMismatch } from './projection-module.js';
 import { HostSignals } from './signals.js';
 import type { CheckResult, ProjectionTask } from './worker.js';
 import { LOADED, PROGRESS } from './worker-messages.js';
@@ -28,6 +29,10 @@ export interface ProjectionHostOptions {
   readonly workers?: number;
   /** The log's durable head, read at start and for `lag`. */
   headPosition(): number;
+  /** Told when a partition stops on an error or is resumed. @default none */
+  readonly events?: ProjectionEvents;
+  /** Told of the handled events that carry a traceparent, while it is enabled. @default none */
+  readonly tracer?: ProjectionTracer;
 }
 
 /** The running projections of one data directory. */
@@ -77,6 +82,8 @@ export async function startProjections(options: ProjectionHostOptions): Promise<
   let stopping = false;
   const context: ProjectionContext = {
     path, store, hostSignals: signals.buffer, upcasters, run: (task, signal) => pool.run(task, { signal }), head: () => head, stopping: () => stopping,
+    events: options.events,
+    tracer: options.tracer,
   };
   const controllers = new Map<string, ProjectionController>();
   try {

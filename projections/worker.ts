@@ -14,6 +14,7 @@ import type { ProjectionModuleProblem } from './errors.js';
 import { loadModule, ModuleLoadFailure, upcasterMismatch, type LoadedModule, type UpcasterKeys, type UpcasterMismatch } from './projection-module.js';
 import { PartitionSignals } from './signals.js';
 import { ViewBatch } from './view-batch.js';
+import { MAX_HANDLED_PER_TASK, type HandledEvent } from './handled-event.js';
 import { LOADED, PROGRESS } from './worker-messages.js';
 
 /** Apply partition `partition` of `generation` from its checkpoint, following the shared head. */
@@ -32,6 +33,8 @@ export interface ApplyTask {
   readonly signals: SharedArrayBuffer;
   /** After a worker died: one event per transaction, so that a next death names the exact position. */
   readonly careful: boolean;
+  /** Report the handled events that carry a `traceparent` (the runtime traces). */
+  readonly traced: boolean;
 }
 
 /** Remove a generation's view and checkpoints. */
@@ -63,6 +66,8 @@ export type ProjectionTask = ApplyTask | DropTask | CheckTask;
 export interface ApplyResult {
   readonly position: number;
   readonly error?: { readonly message: string; readonly position: number };
+  /** Traced tasks only: the committed events that carried a traceparent, at most MAX_HANDLED_PER_TASK. */
+  readonly handled?: readonly HandledEvent[];
 }
 
 /**
@@ -118,6 +123,8 @@ interface Run {
   readonly signals: PartitionSignals;
   readonly module: LoadedModule;
   readonly select: (event: StoredEvent) => boolean;
+  /** Traced tasks only: what committed batches handled so far. */
+  readonly handled: HandledEvent[] | undefined;
 }
 
 async function apply(task: ApplyTask): Promise<ApplyResult> {
@@ -134,12 +141,13 @@ async function apply(task: ApplyTask): Promise<ApplyResult> {
   }
   const cache = PartitionCache.open(`${task.path}\u0000${task.projection}\u0000${task.generation}\u0000${task.partition}`, stored ?? 0);
   const signals = new PartitionSignals(task.host, task.signals, task.partition, task.partitions);
-  const run: Run = { task, views, cache, signals, module, select: selector(task) };
+  const run: Run = { task, views, cache, signals, module, select: selector(task), handled: task.traced ? [] : undefined };
   if (stored === undefined) {
     const error = initialize(run);
     if (error) return { position: 0, error: { message: `init() threw: ${error}`, position: 0 } };
   }
-  return follow(run, stored ?? 0);
+  const result = follow(run, stored ?? 0);
+  return run.handled?.length ? { ...result, handled: run.handled } : result;
 }
 
 /** Runs `init` (partition 0 only) and commits checkpoint 0, so the generation exists on disk. */
@@ -195,7 +203,10 @@ function follow(run: Run, from: number): ApplyResult {
 function commitBatch(run: Run, from: number, events: readonly StoredEvent[], scanned: number): ApplyResult {
   let end = events.length;
   let error: ApplyResult['error'];
+  const reported = run.handled?.length ?? 0;
   for (let conflicts = 0; ; ) {
+    // Only what the committed attempt handled is reported: a retried prefix would report twice.
+    run.handled?.splice(reported);
     const batch = newBatch(run);
     const failed = applyEvents(run, batch, events, end);
     if (failed) {
@@ -218,7 +229,7 @@ function newBatch({ task, views, signals, cache }: Run): ViewBatch {
 }
 
 /** Upcasts, filters and handles `events[0..end)`; the index and message of the first that throws. */
-function applyEvents({ module, select, signals }: Run, view: ViewBatch, events: readonly StoredEvent[], end: number) {
+function applyEvents({ module, select, signals, handled }: Run, view: ViewBatch, events: readonly StoredEvent[], end: number) {
   const { handle } = module.exports;
   for (let index = 0; index < end; index++) {
     const stored = events[index]!;
@@ -228,10 +239,12 @@ function applyEvents({ module, select, signals }: Run, view: ViewBatch, events: 
       const event = module.upcast(stored);
       if (!select(event)) continue;
       view.owner = event.aggregateId;
+      const startMs = handled && performance.timeOrigin + performance.now();
       const result: unknown = handle(event, view);
       if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
         throw new TypeError('handle() returned a promise: projection handlers must be synchronous');
       }
+      if (startMs !== undefined) report(handled!, event, startMs);
     } catch (error) {
       return { index, message: messageOf(error) };
     } finally {
@@ -239,6 +252,14 @@ function applyEvents({ module, select, signals }: Run, view: ViewBatch, events: 
     }
   }
   return undefined;
+}
+
+/** Records a handled event that names the command that stored it, while the task's report has room. */
+function report(handled: HandledEvent[], event: StoredEvent, startMs: number): void {
+  const { traceparent } = event.metadata;
+  if (typeof traceparent !== 'string' || handled.length >= MAX_HANDLED_PER_TASK) return;
+  const { position, type, aggregateType, aggregateId } = event;
+  handled.push({ traceparent, position, type, aggregateType, aggregateId, startMs, endMs: performance.timeOrigin + performance.now() });
 }
 
 function selector(task: ApplyTask): (event: StoredEvent) => boolean {

@@ -40,3 +40,5 @@ export type {
   StreamRef, ReadStreamOptions, ReadAllOptions, CommitStats,
 } from '../storage/event-log.js';
 export type { Durability } from '../storage/group-commit.js';
+export type { Inspect, InspectedAggregateRef, RehydraInspectionEvent } from '../actors/inspection.js';
+export type { RuntimeLogger, RuntimeLogEvent } from './runtime-log.js';

@@ -7,6 +7,8 @@ import { LIMITS } from '../storage/keys.js';
 import type { Durability } from '../storage/group-commit.js';
 import { DEFAULT_RETENTION_MS, resolveRetention } from '../storage/ledger-index.js';
 import type { ProjectionDefinition } from '../projections/define-projection.js';
+import type { Inspect } from '../actors/inspection.js';
+import type { RuntimeLogger } from './runtime-log.js';
 import type { RuntimeOptions } from './types.js';
 
 /** RuntimeOptions with every default filled in. */
@@ -23,11 +25,13 @@ export interface ResolvedOptions {
   readonly commandIdRetentionMs: number;
   /** The caller's prom-client registry, or one of the runtime's own. */
   readonly metricsRegistry: Registry;
+  readonly inspect: Inspect | undefined;
+  readonly logger: RuntimeLogger | undefined;
 }
 
 const KNOWN = new Set([
   'path', 'aggregates', 'projections', 'durability', 'mailboxCapacity', 'idleTimeoutMs', 'maxActiveActors', 'workers', 'maxEventBytes',
-  'commandIdRetentionMs', 'metrics',
+  'commandIdRetentionMs', 'metrics', 'inspect', 'logger',
 ]);
 
 function integer(name: string, value: unknown, fallback: number, min: number): number {
@@ -36,6 +40,20 @@ function integer(name: string, value: unknown, fallback: number, min: number): n
     throw new RangeError(`options.${name} must be an integer ≥ ${min} (got ${String(value)})`);
   }
   return value;
+}
+
+function inspectOf(value: unknown): Inspect | undefined {
+  if (value !== undefined && typeof value !== 'function') throw new TypeError(`options.inspect must be a function (got ${typeof value})`);
+  return value as Inspect | undefined;
+}
+
+function loggerOf(value: unknown): RuntimeLogger | undefined {
+  if (value === undefined) return undefined;
+  const logger = value as Partial<Record<keyof RuntimeLogger, unknown>> | null;
+  for (const level of ['info', 'warn', 'error'] as const) {
+    if (typeof logger?.[level] !== 'function') throw new TypeError(`options.logger must have info, warn and error methods (pino-compatible); ${level} is missing`);
+  }
+  return value as RuntimeLogger;
 }
 
 /** The aggregate definitions of `options.aggregates` by type; throws TypeError naming the field. */
@@ -117,5 +135,7 @@ export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
     maxEventBytes: integer('maxEventBytes', options.maxEventBytes, LIMITS.eventBytes, 64),
     commandIdRetentionMs: resolveRetention(options.commandIdRetentionMs, DEFAULT_RETENTION_MS),
     metricsRegistry: metricsRegistryOf(options.metrics),
+    inspect: inspectOf(options.inspect),
+    logger: loggerOf(options.logger),
   };
 }

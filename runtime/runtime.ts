@@ -32,6 +32,9 @@ import type {
 import { checkSendOptions } from './send-options.js';
 import { SYSTEM_CLOCK, type RuntimeClock } from './clock.js';
 import { TimerScheduler } from './timer-scheduler.js';
+import { RuntimeLog } from './runtime-log.js';
+import { loadTracing, type Tracing } from './tracing.js';
+import type { Inspect } from '../actors/inspection.js';
 
 /**
  * Opens a data directory and starts a runtime serving the given aggregates.
@@ -62,6 +65,8 @@ export async function startRuntime(options: ResolvedOptions, log: EventLog, cloc
     throw error;
   }
   let projections: ProjectionHost | undefined;
+  const runtimeLog = new RuntimeLog(options.logger);
+  const tracing = await loadTracing();
   // Workers open the events environment read-only: the writer must have opened it first.
   if (options.projections.length > 0) {
     try {
@@ -71,6 +76,11 @@ export async function startRuntime(options: ResolvedOptions, log: EventLog, cloc
         aggregates: options.aggregates.values(),
         workers: options.workers,
         headPosition: () => log.headPosition(),
+        events: options.logger && {
+          stopped: (name, generation, error) => runtimeLog.projectionStopped(name, generation, error),
+          resumed: (name, generation, partitions) => runtimeLog.projectionResumed(name, generation, partitions),
+        },
+        tracer: tracing,
       });
     } catch (error) {
       prometheus.unregister();
@@ -78,13 +88,14 @@ export async function startRuntime(options: ResolvedOptions, log: EventLog, cloc
       throw error;
     }
   }
-  return new RehydraRuntime(options, log, projections, clock, prometheus);
+  return new RehydraRuntime(options, log, projections, clock, prometheus, runtimeLog, tracing);
 }
 
 const NO_OPTIONS: SendOptions = Object.freeze({});
 
 class RehydraRuntime implements Runtime, ActorHost {
   readonly mailboxCapacity: number;
+  readonly inspect: Inspect | undefined;
   private readonly metricsRecorder = new MetricsRecorder();
   private readonly registry: Registry;
   private readonly sweeper: NodeJS.Timeout | undefined;
@@ -99,11 +110,14 @@ class RehydraRuntime implements Runtime, ActorHost {
     private readonly projections: ProjectionHost | undefined,
     private readonly clock: RuntimeClock,
     private readonly prometheus: PrometheusMetrics,
+    private readonly runtimeLog: RuntimeLog,
+    private readonly tracing: Tracing | undefined,
   ) {
     if (projections) log.onDurable((head) => projections.notify(head));
     log.onCommit((events, seconds) => prometheus.committed(events, seconds));
     prometheus.readFrom(() => this.scrapeView());
     this.mailboxCapacity = options.mailboxCapacity;
+    this.inspect = options.inspect;
     this.registry = new Registry(options.maxActiveActors, options.idleTimeoutMs, () => this.metricsRecorder.passivations++);
     if (options.idleTimeoutMs > 0) {
       this.sweeper = setInterval(() => this.registry.sweep(performance.now()), Math.min(options.idleTimeoutMs, 1_000));
@@ -113,8 +127,10 @@ class RehydraRuntime implements Runtime, ActorHost {
     const startedAt = clock.now();
     this.scheduler = new TimerScheduler(log, clock, (timer) => this.fireTimer(timer), {
       fired: (timer, latenessMs) => {
-        m.timerFired(latenessMs, timer.dueAt < startedAt);
+        const overdue = timer.dueAt < startedAt;
+        m.timerFired(latenessMs, overdue);
         prometheus.timerFired(latenessMs / 1000);
+        runtimeLog.timerFired(timer.stream, timer.dueAt, latenessMs, overdue, performance.now());
       },
       failed: () => void m.timersFailed++,
     });
@@ -153,7 +169,7 @@ class RehydraRuntime implements Runtime, ActorHost {
   /** Counted once an actor takes it: a refusal at the door (ActorLimitError too) is not outstanding. */
   private submit(actor: AggregateActor, command: Command, options: SendOptions, now: number): Promise<SendResult> {
     this.metricsRecorder.commandsSubmitted++;
-    return actor.send(command, options, now);
+    return actor.send(command, options, now, this.tracing?.command(actor.stream, command.type, options, now));
   }
 
   async explain(aggregateType: string, aggregateId: string, command: Command): Promise<Explanation> {
@@ -294,9 +310,14 @@ class RehydraRuntime implements Runtime, ActorHost {
     this.metricsRecorder.snapshotsWritten++;
   }
 
-  snapshotFailed(): void {
-    // Counted, not thrown: a snapshot only spares replay; the stream itself is intact.
+  snapshotFailed(error: unknown, stream: StreamRef): void {
+    // Counted and logged, not thrown: a snapshot only spares replay; the stream itself is intact.
     this.metricsRecorder.snapshotsFailed++;
+    this.runtimeLog.snapshotFailed(stream, error);
+  }
+
+  mailboxFull(stream: StreamRef): void {
+    this.runtimeLog.mailboxFull(stream, this.mailboxCapacity, performance.now());
   }
 
   private readonly upcastAny = (event: StoredEvent): StoredEvent => upcast(this.options.aggregates.get(event.aggregateType), event);

@@ -9,6 +9,8 @@ import type { ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/
 import type { Durability } from '../storage/group-commit.js';
 import type { ProjectionDefinition } from '../projections/define-projection.js';
 import type { Projection } from '../projections/projection-controller.js';
+import type { Inspect } from '../actors/inspection.js';
+import type { RuntimeLogger } from './runtime-log.js';
 
 export type { AggregateState, SendOptions, SendResult } from '../actors/types.js';
 export type { Explanation } from '../actors/explain.js';
@@ -46,6 +48,20 @@ export interface RuntimeOptions {
    * `Infinity` keeps every id for good. @default 86400000 (24 h)
    */
   readonly commandIdRetentionMs?: number;
+  /**
+   * Receives XState inspection events for every live aggregate (`@xstate.actor` when it starts or
+   * is rehydrated, then `@xstate.event` and `@xstate.snapshot` for each event applied to it),
+   * compiled machines included; `sessionId` is the stream, e.g. `account/a-1`. Pass
+   * `createWebSocketInspector().inspect` of `@statelyai/inspect` to watch them in Stately Inspector.
+   * Runs on the command path: keep it cheap. @default none (no inspection work)
+   */
+  readonly inspect?: Inspect;
+  /**
+   * A pino-compatible logger for what the runtime does on its own: a snapshot not written, a
+   * projection stopped or resumed, a mailbox full (at most one line a second), a timer fired over
+   * a second late. Each call gets an object with `event` (`rehydra.…`) and a message. @default none
+   */
+  readonly logger?: RuntimeLogger;
   /** Where the runtime's prom-client metrics go (see MetricsOptions). @default a registry of the runtime's own */
   readonly metrics?: MetricsOptions;
 }

@@ -74,3 +74,12 @@ test('the Troubleshooting section shows, line for line, the errors its program m
   expect(stdout.split('\n')).toEqual(shown!.split('\n'));
   expect(stdout).toMatch(/^IllegalEventError \(ERR_ILLEGAL_EVENT\): account\/a-1 does not accept event "AccountOpened" in state "open"/);
 });
+
+test('the observing section: a command traced from the request through decide, commit and its projection, inspected, linked from the next', async () => {
+  const { stdout } = await run(process.execPath, [built('observing')], { cwd: tempDir() });
+  expect(stdout.trim().split('\n')).toEqual([
+    'event names its command span: true',
+    'POST /accounts/a-1 rehydra.commit rehydra.decide rehydra.project rehydra.send',
+    '@xstate.actor account/a-1, @xstate.event account/a-1, @xstate.snapshot account/a-1',
+  ]);
+});
