@@ -4,7 +4,7 @@
 // chart asked whether some transition was enabled after all (a targetless transition without
 // actions, or one that only raises an event nobody handles): such an event is handled, and stored.
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
-import type { DomainEvent } from './define-aggregate.js';
+import type { DomainEvent } from './types.js';
 import type { LiveActor } from './live-actor.js';
 
 /** 'applied', 'rejected' (no enabled transition in the current state) or 'failed' (a guard or action threw). */
