@@ -8,6 +8,10 @@ import { ScenarioSkipped } from './scenario.js';
 /** The server the PostgreSQL peer uses; REHYDRA_BENCH_PG (a connection string to its admin database) overrides it. */
 const SERVER = process.env.REHYDRA_BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const CONNECT_TIMEOUT_MS = 1_000;
+/** How long a drop waits for the peer's idle pooled connections to close (pg closes them after 10 s). */
+const DROP_WAIT_MS = 30_000;
+/** PostgreSQL's object_in_use: the database still has sessions. */
+const OBJECT_IN_USE = '55006';
 
 /** A fresh database and how to remove it. */
 export interface TempDatabase {
@@ -44,8 +48,19 @@ export async function createTempDatabase(scenario: string): Promise<TempDatabase
     drop: async () => {
       const client = await adminClient(scenario);
       try {
-        // FORCE (PostgreSQL 13+): a pool that outlived its store must not keep the database alive.
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        // Not WITH (FORCE): terminating a connection that a pool of the peer still holds (idle,
+        // after its store closed) makes that pool emit 'error' with no listener, which ends the
+        // process. Idle pooled connections close by themselves (pg's idleTimeoutMillis, 10 s).
+        const until = Date.now() + DROP_WAIT_MS;
+        for (;;) {
+          try {
+            await client.query(`DROP DATABASE IF EXISTS ${name}`);
+            return;
+          } catch (error) {
+            if ((error as { code?: unknown }).code !== OBJECT_IN_USE || Date.now() > until) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        }
       } finally {
         await client.end();
       }

@@ -3,6 +3,7 @@
 // body against the account's command schemas at its door, so no 4xx persists anything. Versions
 // travel as entity tags: ETag on replies, If-Match on commands (412 when it is not current).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Counter, type Registry } from 'prom-client';
 import type { Runtime, SendOptions } from 'rehydra';
 import { HttpError, problemOf, toHttpError } from './http-error.js';
@@ -70,12 +71,13 @@ const balance: Route = async ({ runtime }, _req, url, [id = '']) => {
 // The whole registry: the service's own metrics and the runtime's rehydra_* families together.
 const metrics: Route = async ({ registry }) => ({ status: 200, body: await registry.metrics(), contentType: registry.contentType });
 
-// Path patterns with one capture group per parameter, each with the routes it allows by method.
-const table: ReadonlyArray<readonly [RegExp, Readonly<Record<string, Route>>]> = [
-  [/^\/accounts\/([^/]+)\/([^/]+)$/, { POST: command }],
-  [/^\/accounts\/([^/]+)$/, { GET: state }],
-  [/^\/balances\/([^/]+)$/, { GET: balance }],
-  [/^\/metrics$/, { GET: metrics }],
+// Path patterns with one capture group per parameter, each with the routes it allows by method,
+// and the route's name in traces (low cardinality: no ids).
+const table: ReadonlyArray<readonly [RegExp, Readonly<Record<string, Route>>, string]> = [
+  [/^\/accounts\/([^/]+)\/([^/]+)$/, { POST: command }, '/accounts/:id/:command'],
+  [/^\/accounts\/([^/]+)$/, { GET: state }, '/accounts/:id'],
+  [/^\/balances\/([^/]+)$/, { GET: balance }, '/balances/:id'],
+  [/^\/metrics$/, { GET: metrics }, '/metrics'],
 ];
 
 function decode(segment: string): string {
@@ -84,6 +86,12 @@ function decode(segment: string): string {
   } catch {
     throw new HttpError(400, 'ERR_BAD_REQUEST', `the path segment ${JSON.stringify(segment)} is not valid percent-encoding`);
   }
+}
+
+/** The route's name for traces, e.g. `/accounts/:id/:command`. */
+function routeName(req: IncomingMessage): string {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  return table.find(([pattern]) => pattern.test(path))?.[2] ?? 'unknown route';
 }
 
 async function route(service: Service, req: IncomingMessage, res: ServerResponse): Promise<Reply> {
@@ -111,13 +119,25 @@ function write(res: ServerResponse, reply: Reply): void {
 
 /**
  * The node:http request listener of the bank service: one JSON, problem+json or metrics-text reply
- * per request, each counted in `bank_http_responses_total{method,status}` of the service's registry.
+ * per request, each counted in `bank_http_responses_total{method,status}` of the service's registry
+ * and, where the service registered an OpenTelemetry tracer provider, traced as a server span that
+ * the runtime's `rehydra.send` span is a child of (a no-op without one).
  */
 export function createRequestListener(service: Service): (req: IncomingMessage, res: ServerResponse) => void {
   const responses = new Counter({ name: 'bank_http_responses_total', help: 'HTTP responses by method and status.', labelNames: ['method', 'status'], registers: [service.registry] });
+  const tracer = trace.getTracer('bank-service');
   return (req, res) => {
-    res.once('finish', () => responses.inc({ method: req.method ?? 'GET', status: String(res.statusCode) }));
-    route(service, req, res).then(
+    const method = req.method ?? 'GET';
+    // The caller's trace context (a `traceparent` header), when a propagator is registered.
+    const caller = propagation.extract(context.active(), req.headers);
+    const span = tracer.startSpan(`${method} ${routeName(req)}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': req.url ?? '/' } }, caller);
+    res.once('finish', () => {
+      responses.inc({ method, status: String(res.statusCode) });
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    context.with(trace.setSpan(caller, span), () => route(service, req, res)).then(
       (reply) => write(res, reply),
       (error: unknown) => {
         const failure = toHttpError(error, false);
