@@ -23,7 +23,7 @@ export interface StepShape {
 }
 
 /** XState's isAtomicStateNode. */
-export function isAtomic(node: AnyStateNode): boolean {
+function isAtomic(node: AnyStateNode): boolean {
   return node.type === 'atomic' || node.type === 'final';
 }
 
@@ -31,7 +31,7 @@ function childrenOf(node: AnyStateNode): AnyStateNode[] {
   return Object.values(node.states as Record<string, AnyStateNode>).filter((child) => child.type !== 'history');
 }
 
-export function properAncestors(node: AnyStateNode, upTo: AnyStateNode | undefined): AnyStateNode[] {
+function properAncestors(node: AnyStateNode, upTo: AnyStateNode | undefined): AnyStateNode[] {
   const ancestors: AnyStateNode[] = [];
   if (upTo === node) return ancestors;
   for (let at = node.parent; at && at !== upTo; at = at.parent) ancestors.push(at);

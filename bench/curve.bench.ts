@@ -4,9 +4,8 @@
 import { getInMemoryEventStore } from '@event-driven-io/emmett';
 import { account } from '../fixtures/bank-account.js';
 import { createRuntime, type Runtime } from '../runtime/index.js';
-import { InsufficientFundsError } from '../fixtures/insufficient-funds-error.js';
-import { OPENING_BALANCE, acceptedPerSec, createBankWorkload, type BankWorkload } from './bank-workload.js';
-import { accountHandler, emmettCommand, type PeerCounts } from './emmett-bank.js';
+import { acceptedPerSec, createBankWorkload, type BankWorkload } from './bank-workload.js';
+import { openEmmettBank } from './emmett-bank.js';
 import { createLatencyRecorder } from './latency.js';
 import { runPipelined } from './pipeline.js';
 import { createTally, openAccounts, sendBankCommand, type BankTally } from './rehydra-bank.js';
@@ -35,22 +34,7 @@ function rehydraSystem(runtime: Runtime, workload: BankWorkload): CurveSystem {
 }
 
 async function openEmmett(workload: BankWorkload): Promise<CurveSystem> {
-  const counts: PeerCounts = { accepted: 0, refused: 0, conflicts: 0 };
-  const handle = accountHandler(counts);
-  const store = getInMemoryEventStore();
-  await runPipelined({
-    n: workload.ids.length,
-    inflight: OPEN_INFLIGHT,
-    issue: (i) => handle(store, workload.ids[i]!, { type: 'OpenAccount', data: { owner: `owner-${i}`, initial: OPENING_BALANCE } }),
-  });
-  const issue = (i: number): Promise<void> =>
-    handle(store, workload.ids[workload.account[i]!]!, emmettCommand(workload, i)).then(
-      () => void counts.accepted++,
-      (error: unknown) => {
-        if (!(error instanceof InsufficientFundsError)) throw error;
-        counts.refused++;
-      },
-    );
+  const { counts, issue } = await openEmmettBank(getInMemoryEventStore(), workload, OPEN_INFLIGHT);
   return { name: 'emmett (in-memory)', tally: counts, issue };
 }
 

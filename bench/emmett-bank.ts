@@ -54,14 +54,14 @@ function evolve(state: Account, event: AccountEvent): Account {
 }
 
 /** Conflicts retried and withdrawals refused, for the figures and the progress line. */
-export interface PeerCounts {
+interface PeerCounts {
   accepted: number;
   refused: number;
   conflicts: number;
 }
 
 /** Emmett's decider command handler for the account, retrying version conflicts at once. */
-export function accountHandler(counts: PeerCounts) {
+function accountHandler(counts: PeerCounts) {
   return DeciderCommandHandler<Account, AccountCommand, AccountEvent>({
     decide,
     evolve,
@@ -79,7 +79,7 @@ export function accountHandler(counts: PeerCounts) {
 }
 
 /** Workload command `i` in Emmett's shape (`{ type, data }`), with the same memo as rehydra's. */
-export function emmettCommand(workload: BankWorkload, i: number): AccountCommand {
+function emmettCommand(workload: BankWorkload, i: number): AccountCommand {
   const data = { amount: workload.amount[i]!, memo: memoOf(i) };
   return workload.withdrawal[i] === 1 ? { type: 'WithdrawMoney', data } : { type: 'DepositMoney', data };
 }
@@ -102,20 +102,24 @@ export interface EmmettBankMeasurement {
   readonly p99Ms: number;
 }
 
-/** Opens every account of the workload (untimed), then times all its deposits and withdrawals. */
-export async function measureEmmettBank(run: EmmettBankRun): Promise<EmmettBankMeasurement> {
-  const { store, workload, inflight } = run;
+/** An Emmett bank whose accounts are open: `issue(i)` sends workload command `i`, counted in `counts`. */
+export interface EmmettBank {
+  readonly counts: PeerCounts;
+  issue(i: number): Promise<void>;
+}
+
+/**
+ * Opens every account of the workload on `store` through Emmett's handler, `inflight` at once, and
+ * returns how to send its deposits and withdrawals (a refusal for insufficient funds is counted, not thrown).
+ */
+export async function openEmmettBank(store: EventStore, workload: BankWorkload, inflight: number): Promise<EmmettBank> {
   const counts: PeerCounts = { accepted: 0, refused: 0, conflicts: 0 };
   const handle = accountHandler(counts);
-  const accounts = workload.ids.length;
   await runPipelined({
-    n: accounts,
+    n: workload.ids.length,
     inflight,
     issue: (i) => handle(store, workload.ids[i]!, { type: 'OpenAccount', data: { owner: `owner-${i}`, initial: OPENING_BALANCE } }),
   });
-  run.progress(`${accounts.toLocaleString('en-US')} accounts open; timing ${workload.size.toLocaleString('en-US')} commands, ${inflight} in flight`);
-  counts.conflicts = 0;
-  const latency = createLatencyRecorder();
   const issue = (i: number): Promise<void> =>
     handle(store, workload.ids[workload.account[i]!]!, emmettCommand(workload, i)).then(
       () => void counts.accepted++,
@@ -124,6 +128,17 @@ export async function measureEmmettBank(run: EmmettBankRun): Promise<EmmettBankM
         counts.refused++;
       },
     );
+  return { counts, issue };
+}
+
+/** Opens every account of the workload (untimed), then times all its deposits and withdrawals. */
+export async function measureEmmettBank(run: EmmettBankRun): Promise<EmmettBankMeasurement> {
+  const { store, workload, inflight } = run;
+  const { counts, issue } = await openEmmettBank(store, workload, inflight);
+  const accounts = workload.ids.length;
+  run.progress(`${accounts.toLocaleString('en-US')} accounts open; timing ${workload.size.toLocaleString('en-US')} commands, ${inflight} in flight`);
+  counts.conflicts = 0;
+  const latency = createLatencyRecorder();
   const { elapsedMs } = await runPipelined({ n: workload.size, inflight, latency, issue });
   const perSec = acceptedPerSec(counts.accepted, elapsedMs);
   run.progress(

@@ -50,19 +50,22 @@ async function timeSends(context: ScenarioContext, name: string, actors: readonl
   }
 }
 
+/** Times `send` to random actors among LIVE opened by `open`, the same seeded picks for every kind of actor. */
+function timeRandomSends(context: ScenarioContext, name: string, open: (i: number) => AccountActor): Promise<Figures> {
+  const actors = Array.from({ length: LIVE }, (_, i) => open(i));
+  const random = seededRandom(SEED);
+  const picks = Uint16Array.from({ length: PICKS }, () => pick(random, LIVE));
+  let next = 0;
+  return timeSends(context, name, actors, () => actors[picks[next++ & (PICKS - 1)]!]!.send(DEPOSIT));
+}
+
 const randomSend: Scenario = {
   key: EVOLVE_LIMIT_KEY,
   title: 'bare actor.send(MoneyDeposited) to random actors among 10,000 live ones (the evolve limit)',
   rounds: 3,
   settings: 'xstate createActor(accountMachine), started and opened; no subscription; tinybench, one send per iteration',
   figures: { perSec: { label: 'perSec (evolve limit)' } },
-  run: (context) => {
-    const actors = Array.from({ length: LIVE }, (_, i) => openActor(i));
-    const random = seededRandom(SEED);
-    const picks = Uint16Array.from({ length: PICKS }, () => pick(random, LIVE));
-    let next = 0;
-    return timeSends(context, 'actor.send, one of 10,000', actors, () => actors[picks[next++ & (PICKS - 1)]!]!.send(DEPOSIT));
-  },
+  run: (context) => timeRandomSends(context, 'actor.send, one of 10,000', openActor),
 };
 
 const compiledSend: Scenario = {
@@ -71,13 +74,7 @@ const compiledSend: Scenario = {
   rounds: 3,
   settings: 'as raw.xstate.send, on CompiledActor of the compiled account machine (account.compiled)',
   figures: { perSec: { against: figureOf(EVOLVE_LIMIT_KEY, 'perSec') } },
-  run: (context) => {
-    const actors = Array.from({ length: LIVE }, (_, i) => openCompiledActor(i));
-    const random = seededRandom(SEED);
-    const picks = Uint16Array.from({ length: PICKS }, () => pick(random, LIVE));
-    let next = 0;
-    return timeSends(context, 'compiled send, one of 10,000', actors, () => actors[picks[next++ & (PICKS - 1)]!]!.send(DEPOSIT));
-  },
+  run: (context) => timeRandomSends(context, 'compiled send, one of 10,000', openCompiledActor),
 };
 
 const hotSend: Scenario = {
