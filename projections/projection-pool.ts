@@ -162,8 +162,8 @@ const LOAD_WAIT_MS = 10_000;
 
 /**
  * Terminating a worker thread while it still loads its modules (lmdb-js's native addon, the ESM
- * graph) aborts the whole process on Node 20 (a fatal napi_throw, or IsGraphAsync on an
- * uninstantiated module), so the pool is destroyed only once every thread it holds, replacements
+ * graph) aborts the whole process (Node 20: a fatal napi_throw, or IsGraphAsync on an uninstantiated
+ * module; Node 24: the require(esm) facade's InstantiateModule assertion), so the pool is destroyed only once every thread it holds, replacements
  * included, has posted LOADED (piscina's 'workerCreate' fires before the first workers load), or after LOAD_WAIT_MS.
  */
 function destroyWhenLoaded(pool: Piscina<ProjectionTask, unknown>): () => Promise<void> {

@@ -86,8 +86,11 @@ const MAX_CONFLICTS = 1_000;
 const logs = new Map<string, LogReader>();
 const stores = new Map<string, ViewStore>();
 
-// Terminating a thread that is still loading native addons aborts the process: the host waits for this.
-parentPort?.postMessage({ [LOADED]: threadId });
+// Terminating a thread that is still loading its modules aborts the process, so the host waits for this
+// message. Posted from the next turn, not from this module's body: on Node 22.12+ piscina require()s this
+// ESM file, and after the body has run Node still builds the CommonJS facade for it (a termination then
+// fails the assertion in ModuleWrap::CreateRequiredModuleFacade, seen on Node 24.22).
+setImmediate(() => parentPort?.postMessage({ [LOADED]: threadId }));
 
 /** The piscina entry point. */
 export default async function run(task: ProjectionTask): Promise<ApplyResult | CheckResult | undefined> {
