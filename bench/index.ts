@@ -26,6 +26,7 @@ import { scenarios as storageAppend } from './storage-append.bench.js';
 import { formatTable, summarizeTargets } from './table.js';
 import { createTempDir } from './temp-dir.js';
 import { scenarios as timers } from './timers.bench.js';
+import { scenarios as tracedSpans } from './traced-spans.bench.js';
 import { scenarios as xstateLimits } from './xstate-limits.bench.js';
 
 /**
@@ -34,7 +35,7 @@ import { scenarios as xstateLimits } from './xstate-limits.bench.js';
  * the latency–throughput curve last, as the longest.
  */
 const ALL: readonly Scenario[] = [
-  ...storageAppend, ...xstateLimits, ...peerEmmett, ...commands, ...hotAggregate, ...rehydrate, ...projections, ...projectionsLag, ...memory,
+  ...storageAppend, ...xstateLimits, ...tracedSpans, ...peerEmmett, ...commands, ...hotAggregate, ...rehydrate, ...projections, ...projectionsLag, ...memory,
   ...timers, ...durableAck, ...curve,
 ];
 
