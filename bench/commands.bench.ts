@@ -9,6 +9,7 @@ import { admit } from '../actors/decide.js';
 import { createRuntime, type Durability, type RuntimeOptions } from '../runtime/index.js';
 import { account, validatedAccount } from '../fixtures/bank-account.js';
 import { BANK_COMMANDS, acceptedPerSec, bankCommand, createBankWorkload, eventBytes } from './bank-workload.js';
+import { fillLedger } from './aged-ledger.js';
 import { startDiskWrites } from './disk-io.js';
 import { registerDroppingTracer } from './dropping-tracer.js';
 import { createLatencyRecorder } from './latency.js';
@@ -41,6 +42,8 @@ interface BankRun {
    * tracer) given to createRuntime; scraped once after the timed part. @default none
    */
   readonly observe?: Pick<RuntimeOptions, 'metrics'>;
+  /** Retained commandIds already in the ledger table before the runtime opens (bench/aged-ledger.ts). @default 0 */
+  readonly agedLedger?: number;
 }
 
 /** A UUID per command: random keys, the ledger's least favourable order. */
@@ -63,6 +66,10 @@ async function measureBank(context: ScenarioContext, run: BankRun): Promise<Bank
   const n = context.quick ? run.commands / 10 : run.commands;
   const workload = createBankWorkload({ accounts: ACCOUNTS, commands: n, seed: SEED });
   const definition = run.definition ?? account;
+  if (run.agedLedger) {
+    await fillLedger(context.dir, workload.ids, run.agedLedger);
+    context.progress(`the ledger holds ${run.agedLedger.toLocaleString('en-US')} retained commandIds`);
+  }
   const runtime = await createRuntime({ path: context.dir, aggregates: [definition], durability: run.durability, ...run.observe });
   const options = run.commandIds === true ? WITH_COMMAND_ID : NO_OPTIONS;
   try {
@@ -161,6 +168,29 @@ const idempotent: Scenario = {
   run: async (context) => figuresOf(await measureBank(context, { inflight: 1_000, durability: 'sync', commands: 200_000, commandIds: true })),
 };
 
+/** A day of ids at 23 a second; a tenth in --quick. */
+const AGED_LEDGER_ROWS = 2_000_000;
+
+const agedIdempotent: Scenario = {
+  key: 'commands.10k.idempotent.aged',
+  title: 'commands.10k.idempotent on a ledger that already holds 2,000,000 retained commandIds (a day of ids at 23 a second)',
+  rounds: 3,
+  expectedSeconds: 15,
+  settings:
+    'as commands.10k.idempotent, the ledger table filled first with retained ids of the same accounts (bench/aged-ledger.ts; 200,000 in --quick); ' +
+    'the disk bytes count only the timed commands',
+  figures: {
+    perSec: { against: THROUGHPUT, targets: [{ op: '>=', value: 0.8, of: THROUGHPUT }] },
+    diskBytesPerEvent: { targets: [{ op: '<=', value: 2_500 }] },
+  },
+  run: async (context) =>
+    figuresOf(
+      await measureBank(context, {
+        inflight: 1_000, durability: 'sync', commands: 200_000, commandIds: true, agedLedger: context.quick ? AGED_LEDGER_ROWS / 10 : AGED_LEDGER_ROWS,
+      }),
+    ),
+};
+
 const validated: Scenario = {
   key: 'commands.10k.validated',
   title: 'commands.10k with a zod schema on every command: the cost of validation',
@@ -246,4 +276,4 @@ const asyncDurability: Scenario = {
   },
 };
 
-export const scenarios: readonly Scenario[] = [throughput, observed, opens, idempotent, validated, validation, latency, asyncDurability];
+export const scenarios: readonly Scenario[] = [throughput, observed, opens, idempotent, agedIdempotent, validated, validation, latency, asyncDurability];
