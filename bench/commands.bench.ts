@@ -3,6 +3,7 @@
 // without a commandId on every command? Durable (ack after fsync) unless the scenario says
 // otherwise; the same seeded workload for each. Rates count accepted commands only (one ~100-byte
 // event each); the withdrawals refused for insufficient funds are reported beside them.
+import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { admit } from '../actors/decide.js';
@@ -156,6 +157,27 @@ const observed: Scenario = {
   },
 };
 
+/** One trace in ten, decided at the root and followed by every child: what a production service configures. */
+const ONE_IN_TEN = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) });
+
+const sampled: Scenario = {
+  key: 'commands.10k.sampled',
+  title: 'commands.10k.observed with one trace in ten sampled, as services run in production',
+  rounds: 3,
+  settings:
+    'as commands.10k.observed, the provider with ParentBasedSampler(TraceIdRatioBasedSampler(0.1)): a command outside the sample makes no ' +
+    'span, and its events still carry its traceparent',
+  figures: { perSec: { against: THROUGHPUT }, p99Ms: { against: p50Of('commands.10k.sampled') } },
+  run: async (context) => {
+    const unregister = registerDroppingTracer(ONE_IN_TEN);
+    try {
+      return figuresOf(await measureBank(context, { inflight: 1_000, durability: 'sync', commands: BANK_COMMANDS, observe: { metrics: { registry: new Registry() } } }));
+    } finally {
+      await unregister();
+    }
+  },
+};
+
 const idempotent: Scenario = {
   key: 'commands.10k.idempotent',
   title: 'bank workload on 10,000 aggregates, 1,000 in flight, durable, a commandId on every command',
@@ -276,4 +298,4 @@ const asyncDurability: Scenario = {
   },
 };
 
-export const scenarios: readonly Scenario[] = [throughput, observed, opens, idempotent, agedIdempotent, validated, validation, latency, asyncDurability];
+export const scenarios: readonly Scenario[] = [throughput, observed, sampled, opens, idempotent, agedIdempotent, validated, validation, latency, asyncDurability];
