@@ -3,7 +3,7 @@
 // without a commandId on every command? Durable (ack after fsync) unless the scenario says
 // otherwise; the same seeded workload for each. Rates count accepted commands only (one ~100-byte
 // event each); the withdrawals refused for insufficient funds are reported beside them.
-import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { admit } from '../actors/decide.js';
@@ -138,6 +138,19 @@ const throughput: Scenario = {
 
 const THROUGHPUT = figureOf('commands.10k', 'perSec');
 
+/**
+ * commands.10k observed as a service wires it: the metrics in the service's prom-client registry
+ * (scraped once after the timed part) and a registered tracer sampling with `sampler` (every trace by default).
+ */
+async function measureObserved(context: ScenarioContext, sampler?: Sampler): Promise<Figures> {
+  const unregister = registerDroppingTracer(sampler);
+  try {
+    return figuresOf(await measureBank(context, { inflight: 1_000, durability: 'sync', commands: BANK_COMMANDS, observe: { metrics: { registry: new Registry() } } }));
+  } finally {
+    await unregister();
+  }
+}
+
 const observed: Scenario = {
   key: 'commands.10k.observed',
   title: "commands.10k observed: metrics in a service's prom-client registry and an active OpenTelemetry tracer",
@@ -147,14 +160,7 @@ const observed: Scenario = {
     'registered BasicTracerProvider (every span sampled, a batch processor, an exporter that drops them): rehydra.send, rehydra.decide, rehydra.commit per command',
   // Shown against the traced ceiling (raw.otel.spans): how much of the distance to the target the spans alone explain.
   figures: { perSec: { against: TRACED_CEILING, targets: [{ op: '>=', value: 0.9, of: THROUGHPUT }] }, p99Ms: { against: p50Of('commands.10k.observed') } },
-  run: async (context) => {
-    const unregister = registerDroppingTracer();
-    try {
-      return figuresOf(await measureBank(context, { inflight: 1_000, durability: 'sync', commands: BANK_COMMANDS, observe: { metrics: { registry: new Registry() } } }));
-    } finally {
-      await unregister();
-    }
-  },
+  run: (context) => measureObserved(context),
 };
 
 /** One trace in ten, decided at the root and followed by every child: what a production service configures. */
@@ -168,14 +174,7 @@ const sampled: Scenario = {
     'as commands.10k.observed, the provider with ParentBasedSampler(TraceIdRatioBasedSampler(0.1)): a command outside the sample makes no ' +
     'span, and its events still carry its traceparent',
   figures: { perSec: { against: THROUGHPUT }, p99Ms: { against: p50Of('commands.10k.sampled') } },
-  run: async (context) => {
-    const unregister = registerDroppingTracer(ONE_IN_TEN);
-    try {
-      return figuresOf(await measureBank(context, { inflight: 1_000, durability: 'sync', commands: BANK_COMMANDS, observe: { metrics: { registry: new Registry() } } }));
-    } finally {
-      await unregister();
-    }
-  },
+  run: (context) => measureObserved(context, ONE_IN_TEN),
 };
 
 const idempotent: Scenario = {
