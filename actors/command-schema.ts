@@ -4,6 +4,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { InvalidCommandError, type CommandIssue } from './errors.js';
 import type { Command } from './types.js';
+import { withType } from './with-type.js';
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
@@ -81,5 +82,5 @@ export function validateCommand(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidCommandError(stream, `the schema of command "${type}" must output an object of fields (got ${typeof value})`);
   }
-  return { ...value, type };
+  return withType(value, type) as Command;
 }

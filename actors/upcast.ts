@@ -3,6 +3,7 @@
 import type { StoredEvent } from '../storage/event-log.js';
 import type { AggregateDefinition } from './define-aggregate.js';
 import { UpcastError } from './errors.js';
+import { withType } from './with-type.js';
 
 const MAX_CHAIN = 16;
 
@@ -24,5 +25,5 @@ export function upcast(definition: AggregateDefinition | undefined, event: Store
 
 /** The domain event (type plus data) that the machine receives for a stored event. */
 export function toDomainEvent(event: StoredEvent): { type: string; [key: string]: unknown } {
-  return { ...event.data, type: event.type };
+  return withType(event.data, event.type);
 }
