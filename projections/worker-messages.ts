@@ -4,5 +4,8 @@
 /** Posted when a partition reached the position a reader awaits. */
 export const PROGRESS = 'rehydra:projection-progress';
 
-/** Posted as `{ [LOADED]: threadId }` once the worker module and everything it imports are loaded. */
+/**
+ * Posted as `{ [LOADED]: threadId }` once the worker module and everything it imports are loaded,
+ * and the require() or import() that loaded it has returned.
+ */
 export const LOADED = 'rehydra:projection-worker-loaded';
