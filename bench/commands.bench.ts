@@ -86,10 +86,12 @@ async function measureBank(context: ScenarioContext, run: BankRun): Promise<Bank
     const { elapsedMs } = await runPipelined({
       n, inflight: run.inflight, latency, issue: (i) => sendBankCommand(runtime, account.type, workload, i, tally, options),
     });
-    const written = disk();
     const after = runtime.metrics();
     const registry = run.observe?.metrics?.registry;
     if (registry) context.progress(`scraped the service registry: ${(await registry.metrics()).length.toLocaleString('en-US')} characters of metrics`);
+    // Counted through close(): the heads and ledger entries written behind are these commands' writes too.
+    await runtime.close();
+    const written = disk();
     const commits = after.commits - before.commits;
     const events = after.eventsCommitted - before.eventsCommitted;
     const diskBytesPerEvent = written === undefined ? undefined : written.storage / tally.accepted;
