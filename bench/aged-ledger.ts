@@ -4,8 +4,8 @@
 // what a round costs grows with the table it sorts its entries into, and users count that.
 import { open } from 'lmdb';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { encodeLedgerValue, ledgerKey } from '../storage/ledger-keys.js';
+import { eventsPath } from '../storage/lmdb-event-log.js';
 import { createRuntime } from '../runtime/index.js';
 import { account } from '../fixtures/bank-account.js';
 
@@ -23,7 +23,7 @@ export async function fillLedger(dir: string, ids: readonly string[], rows: numb
   const value = encodeLedgerValue({ version: 1, position: 1, count: 1, time: now });
   const keys = Array.from({ length: rows }, (_, i) => ledgerKey({ type: account.type, id: ids[i % ids.length]! }, randomUUID()));
   keys.sort(Buffer.compare);
-  const env = open({ path: join(dir, 'events'), separateFlushed: true, maxDbs: 8, eventTurnBatching: false });
+  const env = open({ path: eventsPath(dir), separateFlushed: true, maxDbs: 8, eventTurnBatching: false });
   try {
     const table = env.openDB<Buffer, Buffer>('ledger', { encoding: 'binary', keyEncoding: 'binary' });
     for (let start = 0; start < rows; start += CHUNK) {
