@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import type { AggregateDefinition } from '../actors/define-aggregate.js';
 import { LIMITS } from '../storage/keys.js';
 import type { Durability } from '../storage/group-commit.js';
-import { DEFAULT_RETENTION_MS, resolveRetention } from '../storage/ledger-index.js';
+import { DEFAULT_RETENTION_COUNT, DEFAULT_RETENTION_MS, resolveRetention, resolveRetentionCount } from '../storage/ledger-index.js';
 import type { ProjectionDefinition } from '../projections/define-projection.js';
 import type { Inspect } from '../actors/inspection.js';
 import type { RuntimeLogger } from './runtime-log.js';
@@ -23,6 +23,7 @@ export interface ResolvedOptions {
   readonly workers: number;
   readonly maxEventBytes: number;
   readonly commandIdRetentionMs: number;
+  readonly commandIdRetentionCount: number;
   /** The caller's prom-client registry, or one of the runtime's own. */
   readonly metricsRegistry: Registry;
   readonly inspect: Inspect | undefined;
@@ -31,7 +32,7 @@ export interface ResolvedOptions {
 
 const KNOWN = new Set([
   'path', 'aggregates', 'projections', 'durability', 'mailboxCapacity', 'idleTimeoutMs', 'maxActiveActors', 'workers', 'maxEventBytes',
-  'commandIdRetentionMs', 'metrics', 'inspect', 'logger',
+  'commandIdRetentionMs', 'commandIdRetentionCount', 'metrics', 'inspect', 'logger',
 ]);
 
 function integer(name: string, value: unknown, fallback: number, min: number): number {
@@ -134,6 +135,7 @@ export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
     workers: integer('workers', options.workers, Math.min(2, availableParallelism()), 1),
     maxEventBytes: integer('maxEventBytes', options.maxEventBytes, LIMITS.eventBytes, 64),
     commandIdRetentionMs: resolveRetention(options.commandIdRetentionMs, DEFAULT_RETENTION_MS),
+    commandIdRetentionCount: resolveRetentionCount(options.commandIdRetentionCount, DEFAULT_RETENTION_COUNT),
     metricsRegistry: metricsRegistryOf(options.metrics),
     inspect: inspectOf(options.inspect),
     logger: loggerOf(options.logger),

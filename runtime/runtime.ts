@@ -49,8 +49,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 /** createRuntime on another clock (the testing kit's manual clock), which the log's retention reads too; not public. */
 export function openRuntime(options: RuntimeOptions, clock?: RuntimeClock): Promise<Runtime> {
   const resolved = resolveOptions(options);
-  const { path, durability, maxEventBytes, commandIdRetentionMs } = resolved;
-  const log = openLmdbEventLog({ path, durability, maxEventBytes, commandIdRetentionMs, clock: clock && (() => clock.now()) });
+  const { path, durability, maxEventBytes, commandIdRetentionMs, commandIdRetentionCount } = resolved;
+  const log = openLmdbEventLog({ path, durability, maxEventBytes, commandIdRetentionMs, commandIdRetentionCount, clock: clock && (() => clock.now()) });
   return startRuntime(resolved, log, clock);
 }
 

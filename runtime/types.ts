@@ -44,10 +44,17 @@ export interface RuntimeOptions {
   readonly maxEventBytes?: number;
   /**
    * How long a `commandId` is remembered, in ms from when its command was handled: a repeated id
-   * sent within that time returns the first result; from then on it runs as a new command.
-   * `Infinity` keeps every id for good. @default 86400000 (24 h)
+   * sent within that time (and within `commandIdRetentionCount`) returns the first result; from
+   * then on it runs as a new command. `Infinity`: no time limit. @default 86400000 (24 h)
    */
   readonly commandIdRetentionMs?: number;
+  /**
+   * How many `commandId`s are remembered: the newest ones. A repeated id returns the first result
+   * only while fewer than this many commands with an id were handled after it (and within
+   * `commandIdRetentionMs`). Each retained id takes 24–48 bytes of memory and about 100 bytes on
+   * disk, and is read once when the runtime opens. `Infinity`: no count limit. @default 1000000
+   */
+  readonly commandIdRetentionCount?: number;
   /**
    * Receives XState inspection events for every live aggregate (`@xstate.actor` when it starts or
    * is rehydrated, then `@xstate.event` and `@xstate.snapshot` for each event applied to it),

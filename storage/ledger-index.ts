@@ -1,36 +1,47 @@
-// The command ledger: (stream, commandId) → the command's first result, for `retentionMs` after it
-// was handled. A table row per command written in its own commit is a random B-tree insert (one
-// 4 KiB leaf per command), so rows are written behind: a command appends its entry to a journal
-// keyed by an ascending sequence (the right edge of a tree, like the log) in its own commit; the
-// writer keeps committed entries in memory and writes them to the table sorted, in chunks, every
-// few seconds, then sets `ledgerAt` (the journal sequence the table is complete to) and drops that
-// journal prefix. Opening reads the journal past `ledgerAt`, so a crash loses no entry.
-import type { Database } from 'lmdb';
+// The command ledger: (stream, commandId) → the command's first result, for the newest
+// `retentionCount` commands with an id and at most `retentionMs` after each was handled. On disk
+// it is a journal keyed by an ascending sequence: a command adds its entry (the result, then the
+// key that names it) in its own commit, at the right edge of the tree like the log, so an entry
+// costs a share of a page however large the ledger has grown; trimming removes entries at the
+// left edge. Earlier versions kept a table keyed by (stream, commandId) and wrote into it behind:
+// inserts at random places in a large tree, a 4 KiB page per entry once it held millions. In
+// memory, a fingerprint table finds the sequences that may hold a key, so looking up a new id
+// reads nothing from disk; a candidate is confirmed against the key stored in its entry.
+import type { Database, Key } from 'lmdb';
 import { CorruptDataError } from './errors.js';
 import type { StagedAppend, StreamRef } from './event-log.js';
+import { FingerprintTable } from './fingerprint-table.js';
 import type { Batch } from './group-commit.js';
 import { streamName } from './keys.js';
-import { decodeJournalValue, decodeLedgerValue, encodeJournalValue, encodeLedgerValue, isLedgerKey, ledgerKey, type LedgerEntry } from './ledger-keys.js';
-import { StreamMap } from './stream-map.js';
+import {
+  decodeJournalEntry, decodeLedgerValue, encodeJournalValue, isLedgerKey, ledgerKey, type LedgerEntry, VALUE_BYTES,
+} from './ledger-keys.js';
 
 export type { LedgerEntry } from './ledger-keys.js';
 
+/** Where earlier versions noted how far their table was written: present only before migration. */
 const LEDGER_AT = 'ledgerAt';
 /** How long createRuntime keeps a commandId by default: a day. */
 export const DEFAULT_RETENTION_MS = 86_400_000;
-/** Write the committed entries at least this often (ms), or sooner when this many wait. */
-const FLUSH_INTERVAL_MS = 5_000;
-const FLUSH_DIRTY = 65_536;
-/** Entries written per commit during a round. */
-const FLUSH_CHUNK = 1_024;
-/** Table rows checked for expiry per chunk: twice the writes, so the sweep outpaces them. */
-const SWEEP_BATCH = 2 * FLUSH_CHUNK;
+/** How many commandIds createRuntime keeps by default (the newest; about 24–48 MB of fingerprints). */
+export const DEFAULT_RETENTION_COUNT = 1_000_000;
+/** Journal entries a commit removes at most, so that no commit carries thousands of removals. */
+const TRIM_CHUNK = 1_024;
 
 /** `options.commandIdRetentionMs`, checked: a positive integer of milliseconds, or Infinity (kept for good). */
 export function resolveRetention(value: unknown, fallback: number): number {
+  return positiveOrInfinity('commandIdRetentionMs', 'of milliseconds', value, fallback);
+}
+
+/** `options.commandIdRetentionCount`, checked: a positive integer, or Infinity (no count limit). */
+export function resolveRetentionCount(value: unknown, fallback: number): number {
+  return positiveOrInfinity('commandIdRetentionCount', 'of commands', value, fallback);
+}
+
+function positiveOrInfinity(option: string, unit: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value === 'number' && (value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && value >= 1))) return value;
-  throw new RangeError(`options.commandIdRetentionMs must be a positive integer of milliseconds or Infinity (got ${String(value)})`);
+  throw new RangeError(`options.${option} must be a positive integer ${unit} or Infinity (got ${String(value)})`);
 }
 
 /** A ledgered command: its entry, and while its commit is pending, the staged append to wait on. */
@@ -38,80 +49,81 @@ export interface LedgerHit extends LedgerEntry {
   readonly staged: StagedAppend | undefined;
 }
 
-/** An entry held in memory, staged or committed and not yet in the table: one object per command. */
+/** An entry whose commit is pending: the only entries held in memory beyond their fingerprint. */
 interface Slot extends LedgerHit {
-  readonly stream: StreamRef;
-  readonly commandId: string;
-  /** Its journal sequence. */
   readonly seq: number;
-  staged: StagedAppend | undefined;
-  /** A later command with the same id (run once this one had expired) took its place. */
-  replaced: boolean;
+  /** Its journal value: the entry's bytes, then the key. */
+  readonly value: Buffer;
 }
 
-/** Where the ledger lives: its table, its journal (absent in a reader of an older directory) and meta. */
+/** Where the ledger lives. */
 export interface LedgerStore {
-  readonly table: Database<Buffer, Buffer>;
+  /** Undefined only in a reader of a directory written before the journal existed. */
   readonly journal: Database<Buffer, number> | undefined;
+  /** The table of earlier versions: a writer moves its rows into the journal on open; a reader reads it. */
+  readonly legacy: Database<Buffer, Buffer>;
   readonly meta: Database;
   readonly readOnly: boolean;
   readonly retentionMs: number;
+  readonly retentionCount: number;
   /** The clock retention is measured by (ms since the epoch). */
   now(): number;
+  /** fingerprintOf, unless a test makes every key collide. */
+  fingerprint(bytes: Uint8Array, start: number): [number, number];
 }
 
 /** The command ledger of one events environment, as the writer (or a reader) sees it. */
 export class LedgerIndex {
-  /** By stream, then commandId: nested maps, never a joined string that two triples could share. */
-  private readonly slots = new StreamMap<Map<string, Slot>>();
-  /** Committed entries not yet in a round, in commit order. */
-  private committed: Slot[] = [];
+  private readonly fingerprints = new FingerprintTable();
+  /** Entries staged into a batch whose commit has not settled, by sequence. */
+  private readonly pending = new Map<number, Slot>();
   /** The slots staged into the batch being filled: one afterCommit callback per batch, not per command. */
   private staging: { readonly batch: Batch; readonly slots: Slot[] } | undefined;
-  /** The last journal sequence issued (writer) or read (reader). */
-  private seq: number;
-  /** `ledgerAt`: the table holds every entry up to this journal sequence. */
-  private writtenTo: number;
+  /** The last sequence issued (writer) or read (reader). */
+  private seq = 0;
   /** The highest sequence whose commit has been seen; every lower one committed or failed. */
-  private committedTo: number;
-  /** When the last round started, on the store's clock (so a test moves rounds along with retention). */
-  private lastFlush: number;
-  private flushing = false;
-  /** The round under way: its sorted entries, how many were issued, and the `ledgerAt` it ends with. */
-  private round: { readonly slots: Slot[]; issued: number; readonly upTo: number } | undefined;
-  /** The last key encoded: the log looks a command up and then stages it, one key for both. */
-  private lastKey: { stream: StreamRef; commandId: string; key: Buffer } | undefined;
-  /** Where the next sweep starts; undefined: at the first key. */
-  private sweepFrom: Buffer | undefined;
-  /** The oldest `time` in the table as far as known (-Infinity until a whole pass has seen every row). */
-  private oldestRow = Number.NEGATIVE_INFINITY;
-  /** The oldest `time` seen so far in the current pass. */
-  private passOldest = Number.POSITIVE_INFINITY;
+  private committedTo = 0;
+  /** The first sequence still in the journal. */
+  private floor = 1;
+  /** When the entry at `floor` was handled, once read (trimming waits until it can have expired). */
+  private floorTime: number | undefined;
+  private trimming = false;
+  /** The last key looked up: the log looks a command up and then records it, one key for both. */
+  private lastKey: { stream: StreamRef; commandId: string; key: Buffer; a: number; b: number } | undefined;
+  /** A reader of a directory no writer has migrated yet reads the earlier table too. */
+  private readonly legacyRows: boolean;
 
   constructor(private readonly store: LedgerStore) {
-    this.lastFlush = store.now();
-    this.writtenTo = this.storedAt();
-    this.seq = this.writtenTo;
-    this.committedTo = this.writtenTo;
+    if (!store.readOnly) this.migrate();
+    this.legacyRows = store.readOnly && hasRows(store.legacy);
+    const first = store.journal && firstKey(store.journal, 1);
+    if (first !== undefined) this.raiseFloor(first);
+    this.seq = this.floor - 1;
     this.readJournal();
   }
 
-  /** The command's entry if it is within retention: staged, committed in memory, or in the table. */
+  /** The command's entry if it is within retention: staged (commit pending) or in the journal. */
   lookup(stream: StreamRef, commandId: string): LedgerHit | undefined {
-    if (this.store.readOnly) this.catchUp();
-    const slot = this.slots.get(stream.type, stream.id)?.get(commandId);
-    if (slot) return this.retained(slot.time, this.store.now()) ? slot : undefined;
-    const entry = this.read(stream, commandId);
-    if (!entry || !this.retained(entry.time, this.store.now())) return undefined;
-    return { version: entry.version, position: entry.position, count: entry.count, time: entry.time, staged: undefined };
+    if (this.store.readOnly) this.readJournal();
+    const { key, a, b } = this.keyOf(stream, commandId);
+    const found = this.fingerprints.find(a, b);
+    if (found) {
+      for (const seq of found) {
+        const hit = this.confirm(seq, key, stream, commandId);
+        if (hit) return this.retained(seq, hit.time) ? hit : undefined;
+      }
+    }
+    return this.legacyRows ? this.readLegacy(stream, commandId, key) : undefined;
   }
 
-  /** Records a staged command: its journal entry joins `batch`'s commit, its table row comes later. */
+  /** Records a staged command: its journal entry joins `batch`'s commit. */
   record(stream: StreamRef, commandId: string, entry: LedgerEntry, staged: StagedAppend, batch: Batch): void {
+    const { key, a, b } = this.keyOf(stream, commandId);
     const { version, position, count, time } = entry;
-    const slot: Slot = { stream, commandId, seq: ++this.seq, version, position, count, time, staged, replaced: false };
-    batch.putNew(this.store.journal!, slot.seq, encodeJournalValue(entry, this.keyOf(stream, commandId)));
-    this.place(slot);
+    const slot: Slot = { seq: ++this.seq, value: encodeJournalValue(entry, key), version, position, count, time, staged };
+    batch.putNew(this.store.journal!, slot.seq, slot.value);
+    this.fingerprints.add(a, b, slot.seq);
+    this.pending.set(slot.seq, slot);
     if (this.staging?.batch !== batch) {
       const slots: Slot[] = [];
       this.staging = { batch, slots };
@@ -121,227 +133,187 @@ export class LedgerIndex {
   }
 
   /**
+   * Removes, in `batch`, the oldest journal entries retention no longer keeps (a chunk per commit,
+   * one trim in flight). The log passes the batch of each append it stages, so no commit is made
+   * for trimming alone.
+   */
+  trimInto(batch: Batch): void {
+    if (this.trimming || !this.trimDue()) return;
+    const journal = this.store.journal!;
+    let to = this.floor;
+    for (const { key, value } of journal.getRange({ start: this.floor, end: this.committedTo + 1, limit: TRIM_CHUNK, snapshot: false })) {
+      if (this.retained(key, timeOf(value))) break;
+      batch.remove(journal, key);
+      to = key + 1;
+    }
+    this.floorTime = undefined;
+    if (to === this.floor) return;
+    this.trimming = true;
+    batch.afterCommit(() => this.raiseFloor(to));
+    const done = (): void => void (this.trimming = false);
+    batch.done.then(done, done);
+  }
+
+  /**
    * After a failed commit, once no block is in flight: staged entries are gone, unless the file has
    * them (a commit reported failed after it was written): the journal past the last commit seen is
    * the truth, as on open, so a retry of such a command finds its first result.
    */
   reconcile(): void {
-    for (const slot of this.allSlots()) if (slot.staged !== undefined) this.forget(slot);
+    this.pending.clear();
     this.staging = undefined;
+    // The failed entries' fingerprints stay until trimmed: their sequences are issued again, and
+    // a candidate is always confirmed against the key in the entry, so they never match.
     this.seq = this.committedTo;
     this.readJournal();
   }
 
-  /**
-   * Starts a round when one is due (the log calls after every commit): enough committed entries,
-   * or enough time. `force` (on close) starts one of everything not yet written. Returns whether
-   * a round is under way.
-   */
-  startRound(force: boolean): boolean {
-    if (this.round && !force) return true;
-    const rest = this.round ? this.round.slots.slice(this.round.issued) : [];
-    if (rest.length === 0 && this.committed.length === 0 && this.committedTo <= this.writtenTo) return this.round !== undefined;
-    const now = this.store.now();
-    // A clock set back does not hold rounds up.
-    if (!force && this.committed.length < FLUSH_DIRTY && now - this.lastFlush < FLUSH_INTERVAL_MS && now >= this.lastFlush) return false;
-    this.lastFlush = now;
-    this.round = { slots: rest.concat(this.committed).sort(byKey), issued: 0, upTo: this.committedTo };
-    this.committed = [];
-    return true;
-  }
-
-  /**
-   * Writes the next sorted chunk of the round under way into `batch` (the log passes the batch of
-   * each append it stages), so no commit carries thousands of extra puts and none is made for them
-   * alone, and sweeps expired rows; `force` (on close) writes the rest at once. The last chunk
-   * writes `ledgerAt`; once it commits, the journal up to there is dropped.
-   */
-  flushInto(batch: Batch, force: boolean): void {
-    if (this.flushing || !this.round) return;
-    // Only here, between chunks: no table write is in flight that the sweep's reads could miss.
-    if (!force) this.sweep();
-    const round = this.round;
-    const chunk = round.slots.slice(round.issued, force ? undefined : round.issued + FLUSH_CHUNK);
-    round.issued += chunk.length;
-    const now = this.store.now();
-    for (const slot of chunk) {
-      if (slot.replaced || !this.retained(slot.time, now)) continue;
-      batch.put(this.store.table, ledgerKey(slot.stream, slot.commandId), encodeLedgerValue(slot));
-      this.oldestRow = Math.min(this.oldestRow, slot.time);
-      this.passOldest = Math.min(this.passOldest, slot.time);
-    }
-    const last = round.issued === round.slots.length;
-    if (last) {
-      batch.put(this.store.meta, LEDGER_AT, round.upTo);
-      this.round = undefined;
-    }
-    this.flushing = true;
-    batch.afterCommit(() => {
-      for (const slot of chunk) this.forget(slot);
-      if (last) this.endRound(round.upTo);
-    });
-    batch.done.then(
-      () => (this.flushing = false),
-      () => {
-        // This chunk and the rest of its round are not written: they join the next round.
-        this.flushing = false;
-        this.committed.push(...chunk, ...(this.round === round ? round.slots.slice(round.issued) : []));
-        this.round = undefined;
-      },
-    );
+  /** Bytes of memory the ledger's fingerprints take (the operations guide sizes retention by it). */
+  get memoryBytes(): number {
+    return this.fingerprints.bytes;
   }
 
   private onCommitted(slots: readonly Slot[]): void {
-    for (const slot of slots) {
-      slot.staged = undefined;
-      if (!slot.replaced) this.committed.push(slot);
-    }
+    for (const slot of slots) this.pending.delete(slot.seq);
     this.committedTo = Math.max(this.committedTo, slots.at(-1)?.seq ?? 0);
   }
 
-  /** The rule: a command handled at `time` is remembered while less than retentionMs has passed. */
-  private retained(time: number, now: number): boolean {
-    return now - time < this.store.retentionMs;
+  /**
+   * The rule: a command is remembered while fewer than `retentionCount` commands with an id were
+   * recorded after it and less than `retentionMs` has passed since it was handled.
+   */
+  private retained(seq: number, time: number): boolean {
+    return this.seq - seq < this.store.retentionCount && this.store.now() - time < this.store.retentionMs;
   }
 
-  private place(slot: Slot): void {
-    const { type, id } = slot.stream;
-    let ids = this.slots.get(type, id);
-    if (!ids) this.slots.set(type, id, (ids = new Map()));
-    const previous = ids.get(slot.commandId);
-    if (previous) previous.replaced = true;
-    ids.set(slot.commandId, slot);
+  private trimDue(): boolean {
+    if (this.committedTo < this.floor) return false;
+    if (this.seq - this.floor >= this.store.retentionCount) return true;
+    if (this.store.retentionMs === Number.POSITIVE_INFINITY) return false;
+    if (this.floorTime === undefined) {
+      const journal = this.store.journal!;
+      // No entry below the first one left: the floor is that entry.
+      this.raiseFloor(firstKey(journal, this.floor) ?? this.floor);
+      const value = journal.get(this.floor);
+      if (value === undefined) return false;
+      this.floorTime = timeOf(value);
+    }
+    return this.store.now() - this.floorTime >= this.store.retentionMs;
   }
 
-  /** Drops a slot from memory (the table has it now, or it never committed); endRound drops emptied maps. */
-  private forget(slot: Slot): void {
-    const ids = this.slots.get(slot.stream.type, slot.stream.id);
-    if (ids?.get(slot.commandId) === slot) ids.delete(slot.commandId);
+  private raiseFloor(floor: number): void {
+    this.floor = Math.max(this.floor, floor);
+    this.fingerprints.raiseFloor(this.floor);
   }
 
-  private dropEmptyStreams(): void {
-    for (const [type, id, ids] of this.slots.entries()) if (ids.size === 0) this.slots.delete(type, id);
+  /** The entry at `seq` if it is the one of `key`: from memory while its commit is pending, else from the journal. */
+  private confirm(seq: number, key: Buffer, stream: StreamRef, commandId: string): LedgerHit | undefined {
+    const slot = this.pending.get(seq);
+    if (slot) return keyMatches(slot.value, key) ? slot : undefined;
+    let value: Buffer | undefined;
+    try {
+      value = this.store.journal!.get(seq);
+    } catch (error) {
+      throw new CorruptDataError(entryName(stream, commandId), error);
+    }
+    if (value === undefined || !keyMatches(value, key)) return undefined;
+    const entry = decodeLedgerValue(value.subarray(0, VALUE_BYTES));
+    if (!entry) throw new CorruptDataError(entryName(stream, commandId), new Error('expected [version, position, count, time] before its key'));
+    return { ...entry, staged: undefined };
   }
 
-  private allSlots(): Slot[] {
-    return [...this.slots.entries()].flatMap(([, , ids]) => [...ids.values()]);
-  }
-
-  /** Takes the journal's entries after `seq` into memory: committed, not yet in the table. */
+  /** Takes the journal's entries after `seq` into the fingerprint table. */
   private readJournal(): void {
     const journal = this.store.journal;
     if (!journal) return;
     for (const { key, value } of journal.getRange({ start: this.seq + 1, snapshot: false })) {
-      const decoded = decodeJournalValue(value);
-      if (!decoded) throw new CorruptDataError(`ledger journal entry ${key}`, new Error('expected [version, position, count, time] and a ledger key'));
-      const { stream, commandId, entry } = decoded;
-      const slot: Slot = { stream, commandId, seq: key, ...entry, staged: undefined, replaced: false };
-      this.place(slot);
-      if (!this.store.readOnly) this.committed.push(slot);
+      if (!(value instanceof Uint8Array) || value.length <= VALUE_BYTES) {
+        throw new CorruptDataError(`ledger journal entry ${key}`, new Error('expected [version, position, count, time] and a ledger key'));
+      }
+      const [a, b] = this.store.fingerprint(value, VALUE_BYTES);
+      this.fingerprints.add(a, b, key);
       this.seq = key;
     }
     this.committedTo = this.seq;
   }
 
-  /** A reader forgets what the writer has written to the table since, and reads the journal past it. */
-  private catchUp(): void {
-    const at = this.storedAt();
-    if (at > this.writtenTo) {
-      for (const slot of this.allSlots()) if (slot.seq <= at) this.forget(slot);
-      this.dropEmptyStreams();
-      this.writtenTo = at;
-      this.seq = Math.max(this.seq, at);
-    }
-    this.readJournal();
-  }
-
-  /**
-   * After a round's last chunk: drops the streams left without entries, and the journal entries
-   * the table now holds (a leftover after a crash goes with the next round).
-   */
-  private endRound(upTo: number): void {
-    this.dropEmptyStreams();
-    this.writtenTo = upTo;
-    const journal = this.store.journal!;
-    const keys = [...journal.getKeys({ end: upTo + 1, snapshot: false })];
-    if (keys.length === 0) return;
-    // Outside the group commit: a removal needs no guard, and one that fails is redone next round.
-    journal.batch(() => {
-      for (const key of keys) void journal.remove(key);
-    }).then(undefined, () => undefined);
-  }
-
-  /**
-   * Checks the next table rows for expiry; removes the expired ones (and rows of an earlier
-   * layout, which nothing reads). Once a whole pass has found the oldest row, passes wait until
-   * that row can have expired, so a ledger where nothing expires is not read over and over.
-   */
-  private sweep(): void {
-    const now = this.store.now();
-    if (this.sweepFrom === undefined && this.retained(this.oldestRow, now)) return;
-    const table = this.store.table;
-    const doomed: Buffer[] = [];
-    let seen = 0;
-    let last: Buffer | undefined;
-    for (const { key, value } of table.getRange({ start: this.sweepFrom, limit: SWEEP_BATCH, snapshot: false })) {
-      seen++;
-      last = key;
-      const entry = isLedgerKey(key) ? decodeLedgerValue(value) : undefined;
-      if (!isLedgerKey(key) || (entry !== undefined && !this.retained(entry.time, now))) doomed.push(Buffer.from(key));
-      else if (entry !== undefined && entry.time < this.passOldest) this.passOldest = entry.time;
-    }
-    if (seen < SWEEP_BATCH || !last) {
-      // Past the end: every row was seen by the pass or written during it.
-      this.sweepFrom = undefined;
-      this.oldestRow = this.passOldest;
-      this.passOldest = Number.POSITIVE_INFINITY;
-    } else {
-      this.sweepFrom = Buffer.concat([last, Buffer.of(0)]);
-    }
-    if (doomed.length === 0) return;
-    table.batch(() => {
-      for (const key of doomed) void table.remove(key);
-    }).then(undefined, () => undefined);
-  }
-
-  private read(stream: StreamRef, commandId: string): LedgerEntry | undefined {
+  /** A reader of a directory written by an earlier version, which no writer has opened since. */
+  private readLegacy(stream: StreamRef, commandId: string, key: Buffer): LedgerHit | undefined {
     let value: Buffer | undefined;
     try {
-      value = this.store.table.get(this.keyOf(stream, commandId));
+      value = this.store.legacy.get(key);
     } catch (error) {
       throw new CorruptDataError(entryName(stream, commandId), error);
     }
     if (value === undefined) return undefined;
     const entry = decodeLedgerValue(value);
-    if (!entry) {
-      throw new CorruptDataError(entryName(stream, commandId), new Error(`expected 24 bytes of [version, position, count, time], got ${value.length} bytes`));
+    if (!entry) throw new CorruptDataError(entryName(stream, commandId), new Error(`expected 24 bytes of [version, position, count, time], got ${value.length} bytes`));
+    return this.store.now() - entry.time < this.store.retentionMs ? { ...entry, staged: undefined } : undefined;
+  }
+
+  /**
+   * Moves the rows of an earlier version's table into the journal, in one transaction: with the
+   * journal entries written after its last round, ordered by when they were handled and numbered
+   * afresh. Rows out of retention, and rows of layouts older still (array keys), are dropped.
+   */
+  private migrate(): void {
+    const { legacy, meta, retentionMs, retentionCount } = this.store;
+    const journal = this.store.journal!;
+    if (!hasRows(legacy)) return;
+    const writtenTo = meta.get(LEDGER_AT) as unknown;
+    const from = typeof writtenTo === 'number' && Number.isSafeInteger(writtenTo) ? writtenTo + 1 : 1;
+    const now = this.store.now();
+    const entries: Array<{ key: Buffer; entry: LedgerEntry }> = [];
+    for (const { key, value } of legacy.getRange({ snapshot: false })) {
+      const entry = isLedgerKey(key) ? decodeLedgerValue(value) : undefined;
+      if (entry) entries.push({ key: Buffer.from(key), entry });
     }
-    return entry;
+    for (const { value } of journal.getRange({ start: from, snapshot: false })) {
+      const decoded = decodeJournalEntry(value);
+      if (decoded) entries.push(decoded);
+    }
+    const kept = entries
+      .filter(({ entry }) => now - entry.time < retentionMs)
+      .sort((x, y) => x.entry.time - y.entry.time)
+      .slice(-Math.min(entries.length, retentionCount));
+    journal.transactionSync(() => {
+      for (const key of journal.getKeys({ snapshot: false })) void journal.remove(key);
+      kept.forEach(({ key, entry }, i) => void journal.put(i + 1, encodeJournalValue(entry, key)));
+      for (const key of legacy.getKeys({ snapshot: false })) void legacy.remove(key);
+      void meta.remove(LEDGER_AT);
+    });
   }
 
-  private keyOf(stream: StreamRef, commandId: string): Buffer {
+  private keyOf(stream: StreamRef, commandId: string): { key: Buffer; a: number; b: number } {
     const last = this.lastKey;
-    if (last?.stream === stream && last.commandId === commandId) return last.key;
+    if (last?.stream === stream && last.commandId === commandId) return last;
     const key = ledgerKey(stream, commandId);
-    this.lastKey = { stream, commandId, key };
-    return key;
+    const [a, b] = this.store.fingerprint(key, 0);
+    this.lastKey = { stream, commandId, key, a, b };
+    return this.lastKey;
   }
+}
 
-  private storedAt(): number {
-    const at = this.store.meta.get(LEDGER_AT) as unknown;
-    return typeof at === 'number' && Number.isSafeInteger(at) && at >= 0 ? at : 0;
-  }
+/** When a journal entry's command was handled; an entry that no longer decodes counts as expired (its result cannot be read). */
+function timeOf(value: Buffer): number {
+  return decodeLedgerValue(value.subarray(0, VALUE_BYTES))?.time ?? Number.NEGATIVE_INFINITY;
+}
+
+function hasRows(db: Database): boolean {
+  return firstKey(db, undefined) !== undefined;
+}
+
+/** The first key of `db` from `start` on. */
+function firstKey<K extends Key>(db: Database<unknown, K>, start: K | undefined): K | undefined {
+  for (const key of db.getKeys({ start, limit: 1, snapshot: false })) return key;
+  return undefined;
+}
+
+/** Whether a journal value's key part is `key`. */
+function keyMatches(value: Buffer, key: Buffer): boolean {
+  return value.length === VALUE_BYTES + key.length && key.equals(value.subarray(VALUE_BYTES));
 }
 
 function entryName(stream: StreamRef, commandId: string): string {
   return `ledger entry ${commandId} of ${streamName(stream)}`;
-}
-
-/** Key order (type, id, commandId), so that a chunk covers neighbouring leaves of the table. */
-function byKey(a: Slot, b: Slot): number {
-  return compare(a.stream.type, b.stream.type) || compare(a.stream.id, b.stream.id) || compare(a.commandId, b.commandId);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

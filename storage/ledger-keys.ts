@@ -1,8 +1,9 @@
 // The command ledger's bytes on disk. A key names one (aggregate type, aggregate id, commandId)
 // and no other: NULs inside a part are escaped and parts are joined by a NUL pair, so a joined
 // key cannot let 'a'/'b\0c' + 'd' pass for 'a'/'b' + 'c\0d'; lone surrogates are kept (WTF-8)
-// instead of collapsing to U+FFFD. A value is 24 bytes: version, position, count and time; a
+// instead of collapsing to U+FFFD. An entry is 24 bytes: version, position, count and time; a
 // journal value is those 24 bytes followed by the key, which parses back to the exact strings.
+// (Earlier versions also kept a table of key → entry, which a writer migrates on open.)
 import type { StreamRef } from './keys.js';
 
 /** First byte of every ledger key: tells this layout from the array keys of earlier versions. */
@@ -11,7 +12,8 @@ const TAG_CHAR = '\u0001';
 const ESCAPED_NUL = '\u0000\u00ff';
 const SEPARATOR = '\u0000\u0001';
 const SURROGATE = /[\ud800-\udfff]/;
-const VALUE_BYTES = 24;
+/** Bytes of an entry: version, position, count, time. */
+export const VALUE_BYTES = 24;
 
 /** What the ledger remembers of one command. */
 export interface LedgerEntry {
@@ -120,6 +122,7 @@ function readWtf8(bytes: Uint8Array): string {
   return text;
 }
 
+/** An entry's 24 bytes: a row of the earlier ledger table (which tests of its migration write). */
 export function encodeLedgerValue(entry: LedgerEntry): Buffer {
   const value = Buffer.allocUnsafe(VALUE_BYTES);
   writeEntry(entry, value);
@@ -151,12 +154,11 @@ export function encodeJournalValue(entry: LedgerEntry, key: Buffer): Buffer {
   return value;
 }
 
-/** What a journal value holds, or undefined when the bytes are not one. */
-export function decodeJournalValue(value: unknown): { entry: LedgerEntry; stream: StreamRef; commandId: string } | undefined {
+/** What a journal value holds (the entry, and the key it names), or undefined when the bytes are not one. */
+export function decodeJournalEntry(value: unknown): { entry: LedgerEntry; key: Buffer } | undefined {
   if (!(value instanceof Uint8Array) || value.length <= VALUE_BYTES) return undefined;
   const entry = decodeLedgerValue(value.subarray(0, VALUE_BYTES));
-  const named = parseLedgerKey(value.subarray(VALUE_BYTES));
-  return entry && named && { entry, ...named };
+  return entry && isLedgerKey(value.subarray(VALUE_BYTES)) ? { entry, key: Buffer.from(value.subarray(VALUE_BYTES)) } : undefined;
 }
 
 /** Whether a stored key is in this layout (earlier versions keyed the ledger by lmdb-js arrays). */

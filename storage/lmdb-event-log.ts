@@ -14,10 +14,11 @@ import type {
   AppendResult, CommitStats, DueTimer, EventLog, PendingTimer, PartitionScan, ReadAllOptions, ReadStreamOptions, StagedAppend, StoredEvent, StoredSnapshot,
   StreamAppend, StreamHead, StreamRef,
 } from './event-log.js';
-import { GroupCommit, appendFailed, type Batch, type Durability } from './group-commit.js';
+import { GroupCommit, appendFailed, type Durability } from './group-commit.js';
 import { HeadsIndex } from './heads-index.js';
 import { LIMITS, checkKeyPart, checkStreamRef, streamName, surelyFits } from './keys.js';
-import { LedgerIndex, resolveRetention } from './ledger-index.js';
+import { fingerprintOf } from './fingerprint-table.js';
+import { LedgerIndex, resolveRetention, resolveRetentionCount } from './ledger-index.js';
 import { TimerIndex } from './timer-index.js';
 import { WalkedValues } from './walked-values.js';
 import { checkReadAllOptions, checkReadStreamOptions } from './read-options.js';
@@ -38,6 +39,11 @@ export interface EventLogOptions {
    * @default Infinity (createRuntime passes its own default, 24 h)
    */
   readonly commandIdRetentionMs?: number;
+  /**
+   * How many commandIds are kept (the newest), or Infinity.
+   * @default Infinity (createRuntime passes its own default, 1,000,000)
+   */
+  readonly commandIdRetentionCount?: number;
 }
 
 /** Internal seams for fault injection; never part of the public options. Each is asked per block (or put). */
@@ -54,10 +60,12 @@ export interface LogSeams {
   readonly newFormat?: EventFormat;
   /** The clock ledger retention is measured by (ms since the epoch). @default Date.now */
   readonly clock?: () => number;
-  /** Close as a crash would: without writing heads and ledger entries behind (the next open rebuilds them). */
+  /** Close as a crash would: without writing heads behind (the next open rebuilds them). */
   readonly closeWithoutWriteBehind?: boolean;
   /** Bytes of values a stream walk keeps for the way forward (tests of the walk past it). @default 16 MiB */
   readonly streamWalkBytes?: number;
+  /** The ledger's key fingerprint (tests make every key collide). @default fingerprintOf */
+  readonly ledgerFingerprint?: (bytes: Uint8Array, start: number) => [number, number];
 }
 
 /** Bytes of values a stream walk keeps for the way forward (see readStream), unless a seam says otherwise. */
@@ -78,6 +86,7 @@ export function openLmdbEventLog(options: EventLogOptions & LogSeams): LmdbEvent
   const readOnly = options.readOnly ?? false;
   // Checked before anything is created on disk.
   resolveRetention(options.commandIdRetentionMs, Number.POSITIVE_INFINITY);
+  resolveRetentionCount(options.commandIdRetentionCount, Number.POSITIVE_INFINITY);
   const dir = eventsPath(options.path);
   if (readOnly && !existsSync(join(dir, 'data.mdb'))) {
     throw new NotADataDirectoryError(options.path, 'no events/data.mdb');
@@ -132,6 +141,7 @@ export class LmdbEventLog implements EventLog {
   private scanLog: Database<Uint8Array, number> | undefined;
   private readonly headsTable: Database;
   private readonly snapshots: Database;
+  /** The ledger table of earlier versions (moved into the journal by a writer's open). */
   private readonly ledgerTable: Database<Buffer, Buffer>;
   /** Undefined only in a reader of a directory written before the journal existed. */
   private readonly ledgerJournal: Database<Buffer, number> | undefined;
@@ -162,9 +172,11 @@ export class LmdbEventLog implements EventLog {
   readonly readOnly: boolean;
   private readonly maxEventBytes: number;
   private readonly retentionMs: number;
+  private readonly retentionCount: number;
   private readonly clock: () => number;
   private readonly writeBehindOnClose: boolean;
   private readonly walkBytes: number;
+  private readonly fingerprint: (bytes: Uint8Array, start: number) => [number, number];
 
   constructor(
     options: EventLogOptions & LogSeams,
@@ -176,9 +188,11 @@ export class LmdbEventLog implements EventLog {
     this.maxEventBytes = options.maxEventBytes ?? LIMITS.eventBytes;
     this.newFormat = options.newFormat;
     this.retentionMs = resolveRetention(options.commandIdRetentionMs, Number.POSITIVE_INFINITY);
+    this.retentionCount = resolveRetentionCount(options.commandIdRetentionCount, Number.POSITIVE_INFINITY);
     this.clock = options.clock ?? (() => Date.now());
     this.writeBehindOnClose = options.closeWithoutWriteBehind !== true;
     this.walkBytes = options.streamWalkBytes ?? WALK_BYTES;
+    this.fingerprint = options.ledgerFingerprint ?? fingerprintOf;
     const durability = options.durability ?? 'sync';
     // Both flags stated, so that opening a data directory already open in this process with the
     // other durability throws (lmdb-js keeps the first open's flags) instead of silently mixing:
@@ -236,8 +250,8 @@ export class LmdbEventLog implements EventLog {
     const env = this.env as RootDatabase & { sync(callback: (error?: unknown) => void): void };
     const syncEnv = (): Promise<void> => new Promise((resolve, reject) => env.sync((error) => (error ? reject(error) : resolve())));
     this.commit = new GroupCommit(this.meta, durability, hooks, this.nextPosition, seams, syncEnv);
-    // Made at once, unlike heads: entries a crash left in the journal go to the table even if no
-    // command of this run has an id.
+    // Made at once, unlike heads: an earlier version's ledger table moves into the journal, and
+    // trimming goes on, even if no command of this run has an id.
     this.ledgerIndex = this.newLedger();
   }
 
@@ -313,8 +327,8 @@ export class LmdbEventLog implements EventLog {
     if (commandId !== undefined) {
       ledger.record(stream, commandId, { version, position: result.position, count: stored.length, time: this.clock() }, staged, batch);
     }
-    // Ledger rows ride along in this commit: a commit and an fsync of their own would cost more.
-    ledger.flushInto(batch, false);
+    // Trimming rides along in this commit: a commit and an fsync of its own would cost more.
+    ledger.trimInto(batch);
     return staged;
   }
 
@@ -516,11 +530,9 @@ export class LmdbEventLog implements EventLog {
     if (this.closed) return;
     this.closed = true;
     await this.commit?.idle();
-    // Heads and ledger entries written now spare the next open a scan of the log's tail.
+    // Heads written now spare the next open a scan of the log's tail.
     if (this.commit && this.broken === undefined && this.writeBehindOnClose) {
-      const batch = (): Batch => this.commit!.batch();
-      this.headsIndex?.flushInto(batch, true);
-      if (this.ledgerIndex?.startRound(true)) this.ledgerIndex.flushInto(batch(), true);
+      this.headsIndex?.flushInto(() => this.commit!.batch(), true);
       await this.commit.idle();
     }
     await this.commit?.endWrites();
@@ -565,7 +577,10 @@ export class LmdbEventLog implements EventLog {
   }
 
   private newLedger(): LedgerIndex {
-    return new LedgerIndex({ table: this.ledgerTable, journal: this.ledgerJournal, meta: this.meta, readOnly: this.readOnly, retentionMs: this.retentionMs, now: this.clock });
+    return new LedgerIndex({
+      legacy: this.ledgerTable, journal: this.ledgerJournal, meta: this.meta, readOnly: this.readOnly,
+      retentionMs: this.retentionMs, retentionCount: this.retentionCount, now: this.clock, fingerprint: this.fingerprint,
+    });
   }
 
   /** The stream of every event after `after`, for rebuilding heads written behind. */
@@ -639,7 +654,6 @@ export class LmdbEventLog implements EventLog {
     for (const listener of this.commitListeners) listener(events, seconds);
     if (this.broken === undefined && !this.closed) {
       this.headsIndex?.flushInto(() => this.commit!.batch(), false);
-      this.ledgerIndex?.startRound(false);
     }
   }
 

@@ -1,7 +1,8 @@
 // The rule users rely on, through the public API on a real LMDB: a repeated commandId returns the
 // first result while less than `commandIdRetentionMs` has passed since the first command was
-// handled, and runs as a new command from then on — live, after a clean restart and after a
-// crash-like one (entries rebuilt from the journal), for commands that appended nothing too. Time
+// handled and fewer than `commandIdRetentionCount` ids came after it, and runs as a new command
+// from then on — live, after a clean restart and after a crash-like one, for commands that
+// appended nothing too. Time
 // moves through the log's clock seam, never by waiting. Aggregates whose ids and commandIds would
 // join to one key are separate commands.
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -35,8 +36,8 @@ describe('commandIdRetentionMs', () => {
     return harness.track(await startRuntime(options, log));
   }
 
-  // How each runtime is closed and reopened: not at all, cleanly (entries read from the table), or
-  // as after a crash (nothing written behind on close: entries rebuilt from the journal).
+  // How each runtime is closed and reopened: not at all, cleanly, or as after a crash (nothing
+  // written behind on close).
   const restarts: Array<[string, LogSeams | undefined]> = [
     ['live', undefined],
     ['after a restart', {}],
@@ -88,9 +89,9 @@ describe('commandIdRetentionMs', () => {
     expect(await sends(runtime), 'live').toEqual([left, right]);
     await harness.close(runtime);
     runtime = await runtimeAt(path);
-    expect(await sends(runtime), 'rebuilt from the journal').toEqual([left, right]);
+    expect(await sends(runtime), 'after a crash-like restart').toEqual([left, right]);
     await harness.close(runtime);
-    expect(await sends(await runtimeAt(path)), 'from the table').toEqual([left, right]);
+    expect(await sends(await runtimeAt(path)), 'after a restart').toEqual([left, right]);
   });
 
   it('is 24 h unless set, and createRuntime measures it on the wall clock', async () => {
@@ -103,5 +104,25 @@ describe('commandIdRetentionMs', () => {
     expect(await runtime.send('account', 'a-1', deposit(2), { commandId: 'c-1' })).toEqual(first);
     vi.setSystemTime(T0 + 60_000);
     expect((await runtime.send('account', 'a-1', deposit(2), { commandId: 'c-1' })).version).toBe(3);
+  });
+
+  it('keeps the newest 1,000,000 ids unless set: with commandIdRetentionCount 2, an id with two newer ones runs again', async () => {
+    expect(resolveOptions({ path: 'p', aggregates: [counting.definition] }).commandIdRetentionCount).toBe(1_000_000);
+    expect(() => resolveOptions({ path: 'p', aggregates: [counting.definition], commandIdRetentionCount: 0 })).toThrow(
+      new RangeError('options.commandIdRetentionCount must be a positive integer of commands or Infinity (got 0)'),
+    );
+    const path = harness.dir();
+    let runtime = await harness.open({ path, aggregates: [counting.definition], commandIdRetentionCount: 2 });
+    await runtime.send('account', 'a-1', open(100));
+    const first = await runtime.send('account', 'a-1', deposit(1), { commandId: 'c-1' });
+    const second = await runtime.send('account', 'a-1', deposit(2), { commandId: 'c-2' });
+    expect(await runtime.send('account', 'a-1', deposit(9), { commandId: 'c-1' }), 'one newer id').toEqual(first);
+    const third = await runtime.send('account', 'a-1', deposit(3), { commandId: 'c-3' });
+    await harness.close(runtime);
+    runtime = await harness.open({ path, aggregates: [counting.definition], commandIdRetentionCount: 2 });
+    expect(await runtime.send('account', 'a-1', deposit(9), { commandId: 'c-2' }), 'one newer id, after a restart').toEqual(second);
+    expect(await runtime.send('account', 'a-1', deposit(9), { commandId: 'c-3' })).toEqual(third);
+    const again = await runtime.send('account', 'a-1', deposit(4), { commandId: 'c-1' });
+    expect([again.version, again.events.map((e) => e.data.amount)], 'two newer ids: a new command').toEqual([5, [4]]);
   });
 });

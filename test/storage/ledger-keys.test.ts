@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeJournalValue, decodeLedgerValue, encodeJournalValue, encodeLedgerValue, ledgerKey, type LedgerEntry,
+  decodeJournalEntry, decodeLedgerValue, encodeJournalValue, encodeLedgerValue, ledgerKey, parseLedgerKey, type LedgerEntry,
 } from '../../storage/ledger-keys.js';
 
 type Triple = readonly [type: string, id: string, commandId: string];
@@ -64,7 +64,10 @@ describe('ledger keys', () => {
     fc.assert(
       fc.property(entry, part, part, part, (value: LedgerEntry, type, id, commandId) => {
         expect(decodeLedgerValue(encodeLedgerValue(value))).toEqual(value);
-        expect(decodeJournalValue(encodeJournalValue(value, ledgerKey({ type, id }, commandId)))).toEqual({ entry: value, stream: { type, id }, commandId });
+        const key = ledgerKey({ type, id }, commandId);
+        const decoded = decodeJournalEntry(encodeJournalValue(value, key));
+        expect(decoded).toEqual({ entry: value, key });
+        expect(parseLedgerKey(decoded!.key)).toEqual({ stream: { type, id }, commandId });
       }),
       { numRuns: 2_000 },
     );
@@ -78,6 +81,7 @@ describe('ledger keys', () => {
     const nanTime = Buffer.from(valid);
     nanTime.writeDoubleBE(Number.NaN, 16);
     expect(decodeLedgerValue(nanTime)).toBeUndefined();
-    expect(decodeJournalValue(valid)).toBeUndefined();
+    expect(decodeJournalEntry(valid)).toBeUndefined();
+    expect(decodeJournalEntry(Buffer.concat([valid, Buffer.from('not a ledger key')]))).toBeUndefined();
   });
 });

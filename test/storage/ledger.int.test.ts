@@ -1,19 +1,20 @@
 // The command ledger on a real LMDB environment, with the log's clock seam: a commandId's entry is
-// found while staged, once committed (in memory), once written behind (in the table) and after a
-// crash (rebuilt from the journal), exactly while it is within retention; rounds write entries and
-// drop the journal they came from, the sweep removes expired rows, and a round whose commit fails
-// is written by a later one. Two streams whose (type, id, commandId) join to one string stay apart.
+// found while its commit is pending, once committed and after a reopen (read back from the
+// journal), exactly while it is within retention by age and by count; trimming removes the
+// entries retention no longer keeps, in the commits of later appends, and a trim whose commit
+// fails is done by a later one. Two streams whose (type, id, commandId) join to one string stay
+// apart, and a directory an earlier version wrote (a ledger table written behind) keeps its ids.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppendResult, StreamRef } from '../../storage/event-log.js';
-import { eventsPath, openLmdbEventLog, type LmdbEventLog, type LogSeams } from '../../storage/lmdb-event-log.js';
 import { PersistenceError } from '../../storage/errors.js';
+import { encodeJournalValue, encodeLedgerValue, ledgerKey } from '../../storage/ledger-keys.js';
+import { eventsPath, openLmdbEventLog, type EventLogOptions, type LmdbEventLog, type LogSeams } from '../../storage/lmdb-event-log.js';
 import { newEvent, rejectionOf, removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
 const RETENTION = 60_000;
-const ROUND_DUE = 5_000;
 const T0 = 1_800_000_000_000;
 // Joined as `type\0id\0commandId`, these two commands were one key: 'account\0b\0c\0d'.
 const left: StreamRef = { type: 'account', id: 'b\u0000c' };
@@ -21,12 +22,13 @@ const right: StreamRef = { type: 'account', id: 'b' };
 const LEFT_ID = 'd';
 const RIGHT_ID = 'c\u0000d';
 
-/** Rows in the ledger table and entries in its journal, read from the closed environment. */
-async function stored(path: string): Promise<{ rows: number; journal: number }> {
+/** The journal's sequences, and the rows of the earlier table, read from the closed environment. */
+async function stored(path: string): Promise<{ journal: number[]; table: number }> {
   const env = open({ path: eventsPath(path), readOnly: true, maxDbs: 8 });
   try {
-    const count = (name: string) => env.openDB(name, { encoding: 'binary', keyEncoding: 'binary' }).getKeysCount();
-    return { rows: count('ledger'), journal: count('ledger-journal') };
+    const journal = env.openDB<Buffer, number>('ledger-journal', { encoding: 'binary' });
+    const table = env.openDB('ledger', { encoding: 'binary', keyEncoding: 'binary' });
+    return { journal: [...journal.getKeys()], table: table.getKeysCount() };
   } finally {
     await env.close();
   }
@@ -36,8 +38,8 @@ describe('command ledger', () => {
   let path: string;
   let now: number;
   const logs: LmdbEventLog[] = [];
-  const openLog = (seams: LogSeams = {}): LmdbEventLog => {
-    const log = openLmdbEventLog({ path, commandIdRetentionMs: RETENTION, clock: () => now, ...seams });
+  const openLog = (options: Partial<EventLogOptions> & LogSeams = {}): LmdbEventLog => {
+    const log = openLmdbEventLog({ path, commandIdRetentionMs: RETENTION, clock: () => now, ...options });
     logs.push(log);
     return log;
   };
@@ -45,6 +47,7 @@ describe('command ledger', () => {
     const list = Array.from({ length: events }, (_, i) => newEvent('Deposited', { amount: i + 1 }));
     return log.append([{ stream, expectedVersion: log.streamVersion(stream), events: list, commandId }])[0]!;
   };
+  const found = (log: LmdbEventLog, stream: StreamRef, ids: readonly string[]) => ids.map((id) => log.commandResult(stream, id)?.result.version);
 
   beforeEach(() => {
     path = tempDataDir();
@@ -58,7 +61,7 @@ describe('command ledger', () => {
     }
   });
 
-  it('keeps apart two commands whose stream and commandId join to the same string: staged, committed, rebuilt and written', async () => {
+  it('keeps apart two commands whose stream and commandId join to the same string: pending, committed and read back', async () => {
     let log = openLog({ closeWithoutWriteBehind: true });
     const first = log.append([
       { stream: left, expectedVersion: 0, events: [newEvent('Opened', { side: 'left' })], commandId: LEFT_ID },
@@ -70,27 +73,24 @@ describe('command ledger', () => {
       current.commandResult(left, RIGHT_ID), current.commandResult(right, LEFT_ID),
     ];
     const expected = [[['b\u0000c', 'left']], [['b', 'right']], undefined, undefined];
-    expect(sides(log), 'staged').toEqual(expected);
+    expect(sides(log), 'pending').toEqual(expected);
     await Promise.all(first);
     expect(sides(log), 'committed').toEqual(expected);
-
     await log.close();
+    expect(await stored(path)).toEqual({ journal: [1, 2], table: 0 });
     log = openLog({ closeWithoutWriteBehind: true });
-    expect(sides(log), 'rebuilt from the journal').toEqual(expected);
-    await log.close();
-    expect(await stored(path), 'a crash-like close left them in the journal only').toEqual({ rows: 0, journal: 2 });
-
-    log = openLog();
-    await log.close();
-    expect(await stored(path), 'written behind, journal dropped').toEqual({ rows: 2, journal: 0 });
-    expect(sides(openLog()), 'read from the table').toEqual(expected);
+    expect(sides(log), 'read back after a crash-like close').toEqual(expected);
   });
 
-  it('returns the first result exactly while the command is within retention: in memory, rebuilt, and from the table', async () => {
+  it('returns the first result exactly while the command is within retention: pending, committed, and after a reopen', async () => {
     let log = openLog();
+    const pending = log.append([{ stream: left, expectedVersion: 0, events: [newEvent('Opened', {})], commandId: 'c-p' }])[0]!;
+    now = T0 + RETENTION - 1;
+    expect(await log.commandResult(left, 'c-p')?.durable, 'pending, within').toEqual(await pending);
+    now = T0;
     const deposited = await append(log, left, 'c-1', 2);
     const nothing = await append(log, left, 'c-0', 0);
-    expect(nothing).toEqual({ version: 2, position: 2, events: [] });
+    expect(nothing).toEqual({ version: 3, position: 3, events: [] });
     const check = (current: LmdbEventLog, phase: string) => {
       now = T0 + RETENTION - 1;
       expect(current.commandResult(left, 'c-1')?.result, `${phase}: within`).toEqual(deposited);
@@ -100,14 +100,49 @@ describe('command ledger', () => {
       expect(current.commandResult(left, 'c-0'), `${phase}: expired`).toBeUndefined();
       now = T0;
     };
-    check(log, 'committed, in memory');
+    check(log, 'committed');
     await log.close();
-    check((log = openLog({ closeWithoutWriteBehind: true })), 'rebuilt from the journal');
+    check((log = openLog({ closeWithoutWriteBehind: true })), 'after a crash-like close');
     await log.close();
-    check((log = openLog()), 'rebuilt again');
+    check(openLog(), 'after a close');
+  });
+
+  it('keeps the newest commandIds by count: an id is forgotten once that many newer ones were recorded, and its entry trimmed', async () => {
+    let log = openLog({ commandIdRetentionCount: 3 });
+    await append(log, left, 'c-1');
+    await append(log, left, 'c-2');
+    await append(log, left, 'c-3');
+    expect(found(log, left, ['c-1', 'c-2', 'c-3'])).toEqual([1, 2, 3]);
+    await append(log, right, 'c-4');
+    expect(found(log, left, ['c-1', 'c-2', 'c-3']), 'c-1 has three newer ids').toEqual([undefined, 2, 3]);
+    await append(log, right, 'c-5');
     await log.close();
-    expect((await stored(path)).rows).toBe(2);
-    check(openLog(), 'read from the table');
+    expect((await stored(path)).journal, 'the commits of c-4 and c-5 trimmed c-1 and c-2').toEqual([3, 4, 5]);
+    log = openLog({ commandIdRetentionCount: 3 });
+    expect([...found(log, left, ['c-1', 'c-2', 'c-3']), ...found(log, right, ['c-4', 'c-5'])]).toEqual([undefined, undefined, 3, 1, 2]);
+    // A smaller count on a later open applies at once.
+    await log.close();
+    log = openLog({ commandIdRetentionCount: 1 });
+    expect([...found(log, left, ['c-3']), ...found(log, right, ['c-4', 'c-5'])]).toEqual([undefined, undefined, 2]);
+  });
+
+  it('returns exactly the result of the id asked for when every key has the same fingerprint', async () => {
+    const collide = (): [number, number] => [7, 7];
+    let log = openLog({ ledgerFingerprint: collide, commandIdRetentionCount: 4 });
+    const results = [];
+    for (const id of ['c-1', 'c-2', 'c-3']) results.push(await append(log, left, id));
+    const pending = append(log, right, 'c-4');
+    const ask = (current: LmdbEventLog) => [
+      ...['c-1', 'c-2', 'c-3'].map((id) => current.commandResult(left, id)?.result), current.commandResult(right, 'c-4')?.result.version,
+      current.commandResult(left, 'c-4'), current.commandResult(right, 'c-1'), current.commandResult(left, 'new'),
+    ];
+    expect(ask(log), 'one pending among them').toEqual([...results, 1, undefined, undefined, undefined]);
+    await pending;
+    await log.close();
+    log = openLog({ ledgerFingerprint: collide, commandIdRetentionCount: 4 });
+    expect(ask(log), 'read back').toEqual([...results, 1, undefined, undefined, undefined]);
+    await append(log, right, 'c-5');
+    expect(ask(log), 'c-1 now has four newer ids').toEqual([undefined, ...results.slice(1), 1, undefined, undefined, undefined]);
   });
 
   it('after it expires, a commandId records the command that ran again', async () => {
@@ -121,58 +156,81 @@ describe('command ledger', () => {
     expect(openLog({ closeWithoutWriteBehind: true }).commandResult(left, 'c-1')?.result).toEqual(again);
   });
 
-  it('writes entries in rounds once due, dropping their journal entries, and sweeps expired rows', async () => {
-    let log = openLog({ closeWithoutWriteBehind: true });
+  it('trims expired entries in the commits of later appends, and only those', async () => {
+    let log = openLog();
     for (const id of ['c-1', 'c-2', 'c-3']) await append(log, left, id);
-    now = T0 + ROUND_DUE;
-    await append(log, right, 'c-4'); // its commit starts a round of c-1..c-4
-    await append(log, right, 'c-5'); // its commit carries the round's chunk
+    now = T0 + RETENTION / 2;
+    await append(log, right, 'c-4');
     await log.close();
-    expect(await stored(path), 'the round wrote four rows; c-5 is still in the journal').toEqual({ rows: 4, journal: 1 });
-
-    now = T0 + RETENTION + 10_000;
+    expect((await stored(path)).journal, 'nothing expired: nothing trimmed').toEqual([1, 2, 3, 4]);
     log = openLog();
-    expect(log.commandResult(left, 'c-1')).toBeUndefined();
+    now = T0 + RETENTION;
+    await append(log, right, 'c-5');
+    await log.close();
+    expect((await stored(path)).journal, 'c-1..c-3 expired').toEqual([4, 5]);
+    log = openLog();
+    expect(found(log, right, ['c-4', 'c-5'])).toEqual([1, 2]);
+    now = T0 + RETENTION + RETENTION / 2;
     await append(log, left, 'c-6');
-    now += ROUND_DUE;
-    await append(log, left, 'c-7');
-    await append(log, left, 'c-8'); // the round's chunk, after a sweep
     await log.close();
-    expect(await stored(path), 'c-1..c-4 swept, c-5 expired before it was written').toEqual({ rows: 3, journal: 0 });
-    log = openLog();
-    expect(['c-6', 'c-7', 'c-8'].map((id) => log.commandResult(left, id)?.result.version)).toEqual([4, 5, 6]);
+    expect((await stored(path)).journal, 'c-4 expired').toEqual([5, 6]);
   });
 
-  it('serves the entries of a round whose commit failed, and a later round writes them', async () => {
+  it('a trim whose commit failed removes nothing, and a later commit trims', async () => {
     let failNext = false;
     const injectCommitFailure = (): boolean => {
       const fail = failNext;
       failNext = false;
       return fail;
     };
-    const log = openLog({ injectCommitFailure, closeWithoutWriteBehind: true });
+    const log = openLog({ injectCommitFailure, commandIdRetentionCount: 2 });
     const first = await append(log, left, 'c-1');
-    now = T0 + ROUND_DUE;
-    const second = await append(log, left, 'c-2'); // its commit starts a round
+    const second = await append(log, left, 'c-2');
     failNext = true;
-    expect(await rejectionOf(append(log, left, 'c-3')), 'the commit carrying the chunk failed').toBeInstanceOf(PersistenceError);
+    expect(await rejectionOf(append(log, left, 'c-3')), 'the commit carrying the trim of c-1 failed').toBeInstanceOf(PersistenceError);
     expect([log.commandResult(left, 'c-1')?.result, log.commandResult(left, 'c-2')?.result, log.commandResult(left, 'c-3')])
       .toEqual([first, second, undefined]);
-
-    now += ROUND_DUE;
-    await append(log, right, 'c-4'); // a new round: c-1, c-2 and c-4
-    await append(log, right, 'c-5');
+    const fourth = await append(log, left, 'c-4');
+    expect([log.commandResult(left, 'c-1'), log.commandResult(left, 'c-2')?.result, log.commandResult(left, 'c-4')?.result])
+      .toEqual([undefined, second, fourth]);
     await log.close();
-    expect(await stored(path)).toEqual({ rows: 3, journal: 1 });
-    const reopened = openLog();
-    expect([reopened.commandResult(left, 'c-1')?.result, reopened.commandResult(left, 'c-2')?.result]).toEqual([first, second]);
+    expect((await stored(path)).journal, 'c-1 trimmed with c-4, which took the sequence c-3 never committed').toEqual([2, 3]);
   });
 
-  it('refuses a retention that is not a positive integer of milliseconds or Infinity, before creating anything', () => {
+  it('moves the ledger table of an earlier version into the journal, keeping what is within retention', async () => {
+    await openLog().close();
+    // As an earlier version left it: rows written behind up to journal sequence 7, two entries after.
+    const rowOf = (version: number, time: number) => encodeLedgerValue({ version, position: version, count: 1, time });
+    const env = open({ path: eventsPath(path), maxDbs: 8 });
+    const table = env.openDB<Buffer, Buffer>('ledger', { encoding: 'binary', keyEncoding: 'binary' });
+    const journal = env.openDB<Buffer, number>('ledger-journal', { encoding: 'binary' });
+    const meta = env.openDB('meta', { useVersions: true });
+    await env.transaction(() => {
+      void table.put(ledgerKey(left, 'old-expired'), rowOf(1, T0 - RETENTION));
+      void table.put(ledgerKey(left, 'old-kept'), rowOf(2, T0 - 1));
+      void table.put(Buffer.from('not a ledger key'), rowOf(1, T0));
+      void journal.put(8, encodeJournalValue({ version: 3, position: 3, count: 1, time: T0 }, ledgerKey(left, 'journal-kept')));
+      void meta.put('ledgerAt', 7);
+    });
+    await env.close();
+    // The log must hold the events the entries name: append them as the earlier version had.
+    let log = openLog();
+    for (const id of ['e-1', 'e-2', 'e-3']) await append(log, left, id);
+    expect(found(log, left, ['old-expired', 'old-kept', 'journal-kept'])).toEqual([undefined, 2, 3]);
+    await log.close();
+    expect((await stored(path)).table, 'the table is emptied').toBe(0);
+    log = openLog();
+    expect(found(log, left, ['old-kept', 'journal-kept', 'e-1', 'e-3'])).toEqual([2, 3, 1, 3]);
+  });
+
+  it('refuses a retention that is not a positive integer (of milliseconds or commands) or Infinity, before creating anything', () => {
     for (const value of [0, -1, 1.5, Number.NaN, '60000', null]) {
       const dir = join(path, `never-${String(value)}`);
       expect(() => openLmdbEventLog({ path: dir, commandIdRetentionMs: value as number })).toThrow(
         new RangeError(`options.commandIdRetentionMs must be a positive integer of milliseconds or Infinity (got ${String(value)})`),
+      );
+      expect(() => openLmdbEventLog({ path: dir, commandIdRetentionCount: value as number })).toThrow(
+        new RangeError(`options.commandIdRetentionCount must be a positive integer of commands or Infinity (got ${String(value)})`),
       );
       expect(existsSync(dir)).toBe(false);
     }
@@ -183,6 +241,7 @@ describe('command ledger', () => {
       logs.push(log);
       now = T0;
       const result = await append(log, left, 'c-1');
+      for (let i = 0; i < 50; i++) await append(log, right, `c-${i}`);
       now = T0 + 100 * 365 * 86_400_000;
       expect(log.commandResult(left, 'c-1')?.result).toEqual(result);
       await log.close();
