@@ -1,16 +1,19 @@
 // A command ledger that has lived a while: `entries` retained commandIds of the workload's accounts
-// already in the ledger's journal, as the default retention (the newest 1,000,000 ids) holds once
-// a service has taken that many. The runtime then reads their fingerprints on open, trims one
-// entry for each it adds, and probes a table of that size on every command: users count all that.
+// already in the ledger's journal (in groups of 22, as the runtime writes them), as the default
+// retention (the newest 1,000,000 ids) holds once a service has taken that many. The runtime then
+// reads their fingerprints on open, trims as many as it adds, and probes a table of that size on
+// every command: users count all that.
 import { open } from 'lmdb';
 import { randomUUID } from 'node:crypto';
-import { encodeJournalValue, ledgerKey } from '../storage/ledger-keys.js';
+import { encodeJournalGroup, ledgerKeyBytes } from '../storage/ledger-keys.js';
 import { eventsPath } from '../storage/lmdb-event-log.js';
 import { createRuntime } from '../runtime/index.js';
 import { account } from '../fixtures/bank-account.js';
 
 /** Entries written per write transaction while filling. */
 const CHUNK = 100_000;
+/** Entries per journal group: as many as the runtime puts in one (a group fits in a page). */
+const GROUP = 22;
 
 /**
  * Makes `dir` a data directory (the runtime creates its layout) whose ledger journal holds
@@ -25,8 +28,11 @@ export async function fillLedger(dir: string, ids: readonly string[], entries: n
     const journal = env.openDB<Buffer, number>('ledger-journal', { encoding: 'binary' });
     for (let start = 0; start < entries; start += CHUNK) {
       env.transactionSync(() => {
-        for (let i = start; i < Math.min(entries, start + CHUNK); i++) {
-          void journal.put(i + 1, encodeJournalValue(entry, ledgerKey({ type: account.type, id: ids[i % ids.length]! }, randomUUID())));
+        for (let from = start; from < Math.min(entries, start + CHUNK); from += GROUP) {
+          const group = Array.from({ length: Math.min(GROUP, entries - from) }, (_, i) => ({
+            entry, keyBytes: ledgerKeyBytes({ type: account.type, id: ids[(from + i) % ids.length]! }, randomUUID()),
+          }));
+          void journal.put(from + 1, encodeJournalGroup(group));
         }
       });
     }

@@ -51,7 +51,7 @@ export interface RuntimeOptions {
   /**
    * How many `commandId`s are remembered: the newest ones. A repeated id returns the first result
    * only while fewer than this many commands with an id were handled after it (and within
-   * `commandIdRetentionMs`). Each retained id takes 24–48 bytes of memory and about 100 bytes on
+   * `commandIdRetentionMs`). Each retained id takes 16–32 bytes of memory and about 100 bytes on
    * disk, and is read once when the runtime opens. `Infinity`: no count limit. @default 1000000
    */
   readonly commandIdRetentionCount?: number;

@@ -53,6 +53,11 @@ export interface Batch {
   remove(db: Database, key: Key): void;
   /** Runs once the batch is committed and visible to readers, before `done` resolves. */
   afterCommit(callback: () => void): void;
+  /**
+   * Runs once the batch takes no more writes, just before its block is issued: a writer that
+   * gathers many small writes into one (the ledger's entries) puts it from here.
+   */
+  beforeWrite(callback: () => void): void;
 }
 
 /** Hooks the event log gives the group commit. */
@@ -88,6 +93,7 @@ type OpenBatch = Batch & {
   /** Keys to remove, by database and then by `keyId`. */
   readonly removals: Map<Database, Map<string, Key>>;
   readonly callbacks: Array<() => void>;
+  readonly closing: Array<() => void>;
   readonly settle: (error?: unknown) => void;
   /** Set once the block's fate is known: `{}` for durable, `{ error }` for failed. */
   outcome: { readonly error?: unknown } | undefined;
@@ -150,14 +156,16 @@ export class GroupCommit {
     const puts: Put[] = [];
     const removals: OpenBatch['removals'] = new Map();
     const callbacks: Array<() => void> = [];
+    const closing: Array<() => void> = [];
     // Removals run after the puts: one an earlier append of this batch staged must not undo a
     // later append's put of the same key (a timer cleared, then armed again).
     const stage = (db: Database, key: Key, value: unknown, fresh: boolean): void => {
-      if (removals.size > 0) removals.get(db)?.delete(keyId(key));
+      const removed = removals.size > 0 ? removals.get(db) : undefined;
+      if (removed) removed.delete(keyId(key));
       puts.push({ db, key, value: encodeFor(db, value), fresh });
     };
     const batch: OpenBatch = {
-      done, head: this.issuedHead, puts, removals, callbacks, settle, outcome: undefined, issuedAt: 0,
+      done, head: this.issuedHead, puts, removals, callbacks, closing, settle, outcome: undefined, issuedAt: 0,
       put: (db, key, value) => stage(db, key, value, false),
       putNew: (db, key, value) => stage(db, key, value, true),
       remove: (db, key) => {
@@ -166,6 +174,7 @@ export class GroupCommit {
         keys.set(keyId(key), key);
       },
       afterCommit: (callback) => void callbacks.push(callback),
+      beforeWrite: (callback) => void closing.push(callback),
     };
     this.current = batch;
     this.queue.push(batch);
@@ -218,6 +227,13 @@ export class GroupCommit {
   private flush(): void {
     const batch = this.current!;
     this.current = undefined;
+    try {
+      for (const callback of batch.closing) callback();
+    } catch (error) {
+      // Nothing of the batch is written yet: it fails whole.
+      this.issuedHead = batch.head;
+      return this.record(batch, error);
+    }
     batch.issuedAt = performance.now();
     const expected = this.issuedHead;
     this.issuedHead = batch.head;

@@ -1,9 +1,11 @@
 // The command ledger's bytes on disk. A key names one (aggregate type, aggregate id, commandId)
 // and no other: NULs inside a part are escaped and parts are joined by a NUL pair, so a joined
 // key cannot let 'a'/'b\0c' + 'd' pass for 'a'/'b' + 'c\0d'; lone surrogates are kept (WTF-8)
-// instead of collapsing to U+FFFD. An entry is 24 bytes: version, position, count and time; a
-// journal value is those 24 bytes followed by the key, which parses back to the exact strings.
-// (Earlier versions also kept a table of key → entry, which a writer migrates on open.)
+// instead of collapsing to U+FFFD. An entry is 24 bytes: version, position, count and time. A
+// journal group (one value per commit) holds the entries of consecutive sequences, each followed
+// by its key's length (4 bytes) and its key, which parses back to the exact strings. (Earlier
+// versions kept one entry per journal value, the key after it, and a table of key → entry; a
+// writer migrates both on open.)
 import type { StreamRef } from './keys.js';
 
 /** First byte of every ledger key: tells this layout from the array keys of earlier versions. */
@@ -29,6 +31,26 @@ export interface LedgerEntry {
 
 function escapeNul(part: string): string {
   return part.includes('\u0000') ? part.replaceAll('\u0000', ESCAPED_NUL) : part;
+}
+
+/**
+ * ledgerKey's bytes as a string of one character per byte (latin1), which the ledger fingerprints
+ * and writes. Most keys (ASCII, no NUL inside a part: UUIDs and most ids) are their own text, with
+ * no Buffer made: at a command's rate, Buffer.from of a short string costs more than the rest of
+ * the lookup.
+ */
+export function ledgerKeyBytes(stream: StreamRef, commandId: string): string {
+  const { type, id } = stream;
+  if (isPlain(type) && isPlain(id) && isPlain(commandId)) return TAG_CHAR + type + SEPARATOR + id + SEPARATOR + commandId;
+  return ledgerKey(stream, commandId).toString('latin1');
+}
+
+function isPlain(part: string): boolean {
+  for (let i = 0; i < part.length; i++) {
+    const code = part.charCodeAt(i);
+    if (code === 0 || code >= 0x80) return false;
+  }
+  return true;
 }
 
 /** The ledger key of a command of `stream`. */
@@ -125,15 +147,15 @@ function readWtf8(bytes: Uint8Array): string {
 /** An entry's 24 bytes: a row of the earlier ledger table (which tests of its migration write). */
 export function encodeLedgerValue(entry: LedgerEntry): Buffer {
   const value = Buffer.allocUnsafe(VALUE_BYTES);
-  writeEntry(entry, value);
+  writeEntry(entry, value, 0);
   return value;
 }
 
-function writeEntry(entry: LedgerEntry, target: Buffer): void {
-  target.writeUIntBE(entry.version, 0, 6);
-  target.writeUIntBE(entry.position, 6, 6);
-  target.writeUInt32BE(entry.count, 12);
-  target.writeDoubleBE(entry.time, 16);
+function writeEntry(entry: LedgerEntry, target: Buffer, at: number): void {
+  target.writeUIntBE(entry.version, at, 6);
+  target.writeUIntBE(entry.position, at + 6, 6);
+  target.writeUInt32BE(entry.count, at + 12);
+  target.writeDoubleBE(entry.time, at + 16);
 }
 
 /** The entry a stored value holds, or undefined when the bytes are not one (corrupt, or another layout). */
@@ -146,19 +168,57 @@ export function decodeLedgerValue(value: unknown): LedgerEntry | undefined {
   return entry.count <= entry.version && entry.count <= entry.position && Number.isFinite(entry.time) ? entry : undefined;
 }
 
-/** A journal value: the entry, then the key its table row will have (which names the command). */
-export function encodeJournalValue(entry: LedgerEntry, key: Buffer): Buffer {
-  const value = Buffer.allocUnsafe(VALUE_BYTES + key.length);
-  writeEntry(entry, value);
-  key.copy(value, VALUE_BYTES);
+/** A command's entry and its key's bytes (latin1, from ledgerKeyBytes), as the journal holds them. */
+export interface JournalEntry {
+  readonly entry: LedgerEntry;
+  readonly keyBytes: string;
+}
+
+const LENGTH_BYTES = 4;
+
+/** Bytes an entry with this key takes in a journal group. */
+export function journalEntryBytes(keyBytes: string): number {
+  return VALUE_BYTES + LENGTH_BYTES + keyBytes.length;
+}
+
+/** A journal group: the entries of consecutive sequences, each followed by its key's length and key. */
+export function encodeJournalGroup(entries: readonly JournalEntry[]): Buffer {
+  let size = 0;
+  for (const { keyBytes } of entries) size += journalEntryBytes(keyBytes);
+  const value = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const { entry, keyBytes } of entries) {
+    writeEntry(entry, value, at);
+    value.writeUInt32BE(keyBytes.length, at + VALUE_BYTES);
+    at += VALUE_BYTES + LENGTH_BYTES;
+    for (let i = 0; i < keyBytes.length; i++) value[at + i] = keyBytes.charCodeAt(i);
+    at += keyBytes.length;
+  }
   return value;
 }
 
-/** What a journal value holds (the entry, and the key it names), or undefined when the bytes are not one. */
-export function decodeJournalEntry(value: unknown): { entry: LedgerEntry; key: Buffer } | undefined {
-  if (!(value instanceof Uint8Array) || value.length <= VALUE_BYTES) return undefined;
-  const entry = decodeLedgerValue(value.subarray(0, VALUE_BYTES));
-  return entry && isLedgerKey(value.subarray(VALUE_BYTES)) ? { entry, key: Buffer.from(value.subarray(VALUE_BYTES)) } : undefined;
+/**
+ * The entries of a journal group, in order; an entry whose 24 bytes do not decode has `entry`
+ * undefined (its key still names it). Undefined when the bytes are not a group at all. `single`:
+ * a value of the earlier layout, one entry and its key with no length.
+ */
+export function decodeJournalGroup(value: Uint8Array, single = false): Array<{ entry: LedgerEntry | undefined; keyBytes: string }> | undefined {
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.length);
+  if (single) {
+    return bytes.length > VALUE_BYTES && isLedgerKey(bytes.subarray(VALUE_BYTES))
+      ? [{ entry: decodeLedgerValue(bytes.subarray(0, VALUE_BYTES)), keyBytes: bytes.toString('latin1', VALUE_BYTES) }]
+      : undefined;
+  }
+  const entries: Array<{ entry: LedgerEntry | undefined; keyBytes: string }> = [];
+  for (let at = 0; at < bytes.length;) {
+    if (bytes.length - at < VALUE_BYTES + LENGTH_BYTES + 1) return undefined;
+    const length = bytes.readUInt32BE(at + VALUE_BYTES);
+    const keyAt = at + VALUE_BYTES + LENGTH_BYTES;
+    if (length === 0 || keyAt + length > bytes.length || !isLedgerKey(bytes.subarray(keyAt))) return undefined;
+    entries.push({ entry: decodeLedgerValue(bytes.subarray(at, at + VALUE_BYTES)), keyBytes: bytes.toString('latin1', keyAt, keyAt + length) });
+    at = keyAt + length;
+  }
+  return entries.length > 0 ? entries : undefined;
 }
 
 /** Whether a stored key is in this layout (earlier versions keyed the ledger by lmdb-js arrays). */

@@ -65,7 +65,7 @@ export interface LogSeams {
   /** Bytes of values a stream walk keeps for the way forward (tests of the walk past it). @default 16 MiB */
   readonly streamWalkBytes?: number;
   /** The ledger's key fingerprint (tests make every key collide). @default fingerprintOf */
-  readonly ledgerFingerprint?: (bytes: Uint8Array, start: number) => [number, number];
+  readonly ledgerFingerprint?: (keyBytes: string) => number;
 }
 
 /** Bytes of values a stream walk keeps for the way forward (see readStream), unless a seam says otherwise. */
@@ -176,7 +176,7 @@ export class LmdbEventLog implements EventLog {
   private readonly clock: () => number;
   private readonly writeBehindOnClose: boolean;
   private readonly walkBytes: number;
-  private readonly fingerprint: (bytes: Uint8Array, start: number) => [number, number];
+  private readonly fingerprint: (keyBytes: string) => number;
 
   constructor(
     options: EventLogOptions & LogSeams,

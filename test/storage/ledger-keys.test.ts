@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeJournalEntry, decodeLedgerValue, encodeJournalValue, encodeLedgerValue, ledgerKey, parseLedgerKey, type LedgerEntry,
+  decodeJournalGroup, decodeLedgerValue, encodeJournalGroup, encodeLedgerValue, ledgerKey, ledgerKeyBytes, parseLedgerKey, type LedgerEntry,
 } from '../../storage/ledger-keys.js';
 
 type Triple = readonly [type: string, id: string, commandId: string];
@@ -56,20 +56,25 @@ describe('ledger keys', () => {
     );
   });
 
-  it('read entries, and journal values with the strings their key names, back exactly', () => {
+  it('read entries, and journal groups with the strings their keys name, back exactly', () => {
     const entry = fc.record({
       version: fc.integer({ min: 0, max: 2 ** 47 }), position: fc.integer({ min: 0, max: 2 ** 47 }),
       count: fc.integer({ min: 0, max: 1_000 }), time: fc.double({ noNaN: true, noDefaultInfinity: true }),
     }).filter((e) => e.count <= e.version && e.count <= e.position);
+    const command = fc.tuple(entry, part, part, part);
     fc.assert(
-      fc.property(entry, part, part, part, (value: LedgerEntry, type, id, commandId) => {
-        expect(decodeLedgerValue(encodeLedgerValue(value))).toEqual(value);
-        const key = ledgerKey({ type, id }, commandId);
-        const decoded = decodeJournalEntry(encodeJournalValue(value, key));
-        expect(decoded).toEqual({ entry: value, key });
-        expect(parseLedgerKey(decoded!.key)).toEqual({ stream: { type, id }, commandId });
+      fc.property(fc.array(command, { minLength: 1, maxLength: 5 }), (commands) => {
+        const group = commands.map(([value, type, id, commandId]) => {
+          expect(decodeLedgerValue(encodeLedgerValue(value))).toEqual(value);
+          const keyBytes = ledgerKeyBytes({ type, id }, commandId);
+          const key = ledgerKey({ type, id }, commandId);
+          expect(keyBytes, 'the plain path and the encoded one give the same bytes').toBe(key.toString('latin1'));
+          expect(parseLedgerKey(Buffer.from(keyBytes, 'latin1'))).toEqual({ stream: { type, id }, commandId });
+          return { entry: value as LedgerEntry, keyBytes };
+        });
+        expect(decodeJournalGroup(encodeJournalGroup(group))).toEqual(group);
       }),
-      { numRuns: 2_000 },
+      { numRuns: 1_000 },
     );
   });
 
@@ -81,7 +86,11 @@ describe('ledger keys', () => {
     const nanTime = Buffer.from(valid);
     nanTime.writeDoubleBE(Number.NaN, 16);
     expect(decodeLedgerValue(nanTime)).toBeUndefined();
-    expect(decodeJournalEntry(valid)).toBeUndefined();
-    expect(decodeJournalEntry(Buffer.concat([valid, Buffer.from('not a ledger key')]))).toBeUndefined();
+    const group = encodeJournalGroup([{ entry: { version: 3, position: 9, count: 2, time: 1 }, keyBytes: ledgerKeyBytes({ type: 'a', id: 'b' }, 'c') }]);
+    expect(decodeJournalGroup(group.subarray(0, group.length - 1)), 'cut short').toBeUndefined();
+    expect(decodeJournalGroup(valid), 'no key').toBeUndefined();
+    expect(decodeJournalGroup(Buffer.concat([group, valid])), 'a second entry without its key').toBeUndefined();
+    expect(decodeJournalGroup(Buffer.concat([valid, Buffer.from('not a ledger key')]), true), 'the earlier layout, not a key').toBeUndefined();
+    expect(decodeJournalGroup(Buffer.concat([valid, group.subarray(28)]), true)).toEqual([{ entry: { version: 3, position: 9, count: 2, time: 1 }, keyBytes: ledgerKeyBytes({ type: 'a', id: 'b' }, 'c') }]);
   });
 });

@@ -10,7 +10,7 @@ import { open } from 'lmdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppendResult, StreamRef } from '../../storage/event-log.js';
 import { PersistenceError } from '../../storage/errors.js';
-import { encodeJournalValue, encodeLedgerValue, ledgerKey } from '../../storage/ledger-keys.js';
+import { encodeLedgerValue, ledgerKey, ledgerKeyBytes } from '../../storage/ledger-keys.js';
 import { eventsPath, openLmdbEventLog, type EventLogOptions, type LmdbEventLog, type LogSeams } from '../../storage/lmdb-event-log.js';
 import { newEvent, rejectionOf, removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
@@ -77,7 +77,7 @@ describe('command ledger', () => {
     await Promise.all(first);
     expect(sides(log), 'committed').toEqual(expected);
     await log.close();
-    expect(await stored(path)).toEqual({ journal: [1, 2], table: 0 });
+    expect(await stored(path), 'one commit, one group').toEqual({ journal: [1], table: 0 });
     log = openLog({ closeWithoutWriteBehind: true });
     expect(sides(log), 'read back after a crash-like close').toEqual(expected);
   });
@@ -127,7 +127,7 @@ describe('command ledger', () => {
   });
 
   it('returns exactly the result of the id asked for when every key has the same fingerprint', async () => {
-    const collide = (): [number, number] => [7, 7];
+    const collide = (): number => 7;
     let log = openLog({ ledgerFingerprint: collide, commandIdRetentionCount: 4 });
     const results = [];
     for (const id of ['c-1', 'c-2', 'c-3']) results.push(await append(log, left, id));
@@ -176,6 +176,25 @@ describe('command ledger', () => {
     expect((await stored(path)).journal, 'c-4 expired').toEqual([5, 6]);
   });
 
+  it('trims a group only once none of its entries is kept, the newest group too, by appends without ids as well', async () => {
+    let log = openLog();
+    // One commit, one group: c-a handled at T0, c-b half a retention later.
+    const a = log.stage({ stream: left, expectedVersion: 0, events: [newEvent('Opened', {})], commandId: 'c-a' });
+    now = T0 + RETENTION / 2;
+    const b = log.stage({ stream: right, expectedVersion: 0, events: [newEvent('Opened', {})], commandId: 'c-b' });
+    await Promise.all([a.durable, b.durable]);
+    now = T0 + RETENTION;
+    await log.append([{ stream: left, expectedVersion: 1, events: [newEvent('Noted', {})] }])[0];
+    await log.close();
+    expect((await stored(path)).journal, 'c-b is kept, so its group stays').toEqual([1]);
+    log = openLog();
+    expect([log.commandResult(left, 'c-a'), log.commandResult(right, 'c-b')?.result.version]).toEqual([undefined, 1]);
+    now = T0 + RETENTION + RETENTION / 2;
+    await log.append([{ stream: left, expectedVersion: 2, events: [newEvent('Noted', {})] }])[0];
+    await log.close();
+    expect((await stored(path)).journal, 'both expired: the last group goes too').toEqual([]);
+  });
+
   it('a trim whose commit failed removes nothing, and a later commit trims', async () => {
     let failNext = false;
     const injectCommitFailure = (): boolean => {
@@ -209,8 +228,10 @@ describe('command ledger', () => {
       void table.put(ledgerKey(left, 'old-expired'), rowOf(1, T0 - RETENTION));
       void table.put(ledgerKey(left, 'old-kept'), rowOf(2, T0 - 1));
       void table.put(Buffer.from('not a ledger key'), rowOf(1, T0));
-      void journal.put(8, encodeJournalValue({ version: 3, position: 3, count: 1, time: T0 }, ledgerKey(left, 'journal-kept')));
+      // One entry per journal value, its key right after it.
+      void journal.put(8, Buffer.concat([rowOf(3, T0), Buffer.from(ledgerKeyBytes(left, 'journal-kept'), 'latin1')]));
       void meta.put('ledgerAt', 7);
+      void meta.remove('ledgerJournal');
     });
     await env.close();
     // The log must hold the events the entries name: append them as the earlier version had.
