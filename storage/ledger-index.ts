@@ -191,11 +191,6 @@ export class LedgerIndex {
     this.readJournal();
   }
 
-  /** Bytes of memory the ledger's fingerprints take (the operations guide sizes retention by it). */
-  get memoryBytes(): number {
-    return this.fingerprints.bytes;
-  }
-
   /** Puts the group of `entries` from sequence `from` into `batch`; returns its bounds for the trimming. */
   private putGroup(batch: Batch, from: number, entries: readonly Slot[]): { from: number; newest: number } {
     batch.putNew(this.store.journal!, from, encodeJournalGroup(entries));
