@@ -13,6 +13,8 @@ function optionalString(stream: string, field: string, value: unknown, maxBytes:
   if (!isWellFormed(value)) {
     throw new InvalidCommandError(stream, `options.${field} holds a lone surrogate (ill-formed UTF-16): it would not read back as written`);
   }
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a short string needs no count (a call into C++ per send).
+  if (value.length * 3 <= maxBytes) return;
   const bytes = Buffer.byteLength(value);
   if (bytes > maxBytes) throw new InvalidCommandError(stream, `options.${field} is ${bytes} bytes, over ${maxBytes}`);
 }

@@ -61,8 +61,14 @@ function compact(record: EventRecord): EventRecord | CompactRecord {
   const keys = Object.keys(metadata);
   const n = keys.length;
   if (keys[n - 2] !== 'correlationId' || keys[n - 1] !== 'causationId') return record;
-  const kept: Record<string, unknown> = {};
-  for (let i = 0; i < n - 2; i++) kept[keys[i]!] = metadata[keys[i]!];
+  let kept: Record<string, unknown>;
+  if (n === 4 && keys[0] === 'timestamp' && keys[1] === 'commandId') {
+    // The runtime's own layout when the caller passes no metadata: one literal, one shape.
+    kept = { timestamp: metadata.timestamp, commandId };
+  } else {
+    kept = {};
+    for (let i = 0; i < n - 2; i++) kept[keys[i]!] = metadata[keys[i]!];
+  }
   const { aggregateType, aggregateId, version, type, data } = record;
   return { aggregateType, aggregateId, version, type, data, metadata: kept as unknown as EventMetadata, idsDefaulted: true };
 }

@@ -26,6 +26,7 @@ const runtime = await createRuntime({
   maxActiveActors: 100_000,  // default: hard cap on live actors; idle ones are passivated to make room
   workers: 2,                // default min(2, cores): projection worker threads
   commandIdRetentionMs: 86_400_000, // default: how long a repeated commandId returns the first result
+  commandIdRetentionCount: 1_000_000, // default: how many of the newest commandIds are remembered
 });
 
 await runtime.send('account', 'a-1', { type: 'open', owner: 'ann', initial: 100 });
