@@ -35,7 +35,13 @@ interface Put {
   readonly value: unknown;
   /** No earlier commit wrote the key: a block that fails part-way removes it again. */
   readonly fresh: boolean;
+  /** The key is greater than every key in `db`: written with MDB_APPEND (see Batch.append). */
+  readonly append: boolean;
 }
+
+/** lmdb-js put options for MDB_APPEND (its types give put's third parameter as a version only). */
+const APPEND = { append: true };
+type PutWithOptions = (key: Key, value: unknown, options: typeof APPEND) => Promise<boolean>;
 
 /** The writes of one tick; `done` settles when they are durable (or failed). */
 export interface Batch {
@@ -46,6 +52,13 @@ export interface Batch {
   put(db: Database, key: Key, value: unknown): void;
   /** `put` of a key no earlier commit wrote (an event's position, a ledger entry). */
   putNew(db: Database, key: Key, value: unknown): void;
+  /**
+   * `putNew` of a key greater than every key in `db` and every key put before it: LMDB then fills
+   * the last page instead of splitting it in half. A key that is not greater is not written at
+   * all (lmdb-js resolves that put false and commits the rest), so a caller that cannot know it
+   * is greater must use putNew.
+   */
+  append(db: Database, key: Key, value: unknown): void;
   /**
    * Removes `key` from `db` in this batch, after every put of the block (so a block that fails
    * part-way removes nothing), unless a later put of this batch writes the key again.
@@ -159,15 +172,16 @@ export class GroupCommit {
     const closing: Array<() => void> = [];
     // Removals run after the puts: one an earlier append of this batch staged must not undo a
     // later append's put of the same key (a timer cleared, then armed again).
-    const stage = (db: Database, key: Key, value: unknown, fresh: boolean): void => {
+    const stage = (db: Database, key: Key, value: unknown, fresh: boolean, append = false): void => {
       const removed = removals.size > 0 ? removals.get(db) : undefined;
       if (removed) removed.delete(keyId(key));
-      puts.push({ db, key, value: encodeFor(db, value), fresh });
+      puts.push({ db, key, value: encodeFor(db, value), fresh, append });
     };
     const batch: OpenBatch = {
       done, head: this.issuedHead, puts, removals, callbacks, closing, settle, outcome: undefined, issuedAt: 0,
       put: (db, key, value) => stage(db, key, value, false),
       putNew: (db, key, value) => stage(db, key, value, true),
+      append: (db, key, value) => stage(db, key, value, true, true),
       remove: (db, key) => {
         let keys = removals.get(db);
         if (!keys) removals.set(db, (keys = new Map()));
@@ -277,9 +291,9 @@ export class GroupCommit {
   private writeBlock(batch: OpenBatch): { readonly error: unknown } | undefined {
     let done = 0;
     try {
-      for (const { db, key, value } of batch.puts) {
+      for (const { db, key, value, append } of batch.puts) {
         if (this.seams.failPut?.()) throw new Error('injected: a put threw inside the commit');
-        void db.put(key, value);
+        void (append ? (db.put as PutWithOptions).call(db, key, value, APPEND) : db.put(key, value));
         done++;
       }
       for (const [db, keys] of batch.removals) for (const key of keys.values()) void db.remove(key);

@@ -193,7 +193,9 @@ export class LedgerIndex {
 
   /** Puts the group of `entries` from sequence `from` into `batch`; returns its bounds for the trimming. */
   private putGroup(batch: Batch, from: number, entries: readonly Slot[]): { from: number; newest: number } {
-    batch.putNew(this.store.journal!, from, encodeJournalGroup(entries));
+    // Appended: pages filled, not split (~250 fewer bytes written per entry). Sequences are
+    // issued past every key in the file: opening and reconcile() read the journal to its end.
+    batch.append(this.store.journal!, from, encodeJournalGroup(entries));
     let newest = Number.NEGATIVE_INFINITY;
     for (const { entry } of entries) newest = Math.max(newest, entry.time);
     return { from, newest };

@@ -216,6 +216,25 @@ describe('command ledger', () => {
     expect((await stored(path)).journal, 'c-1 trimmed with c-4, which took the sequence c-3 never committed').toEqual([2, 3]);
   });
 
+  it('after a commit written and then reported failed, keeps its entry and every later one (groups are appended past it)', async () => {
+    let rejectNext = false;
+    const injectCommitRejection = (): boolean => {
+      const reject = rejectNext;
+      rejectNext = false;
+      return reject;
+    };
+    let log = openLog({ injectCommitRejection });
+    const first = await append(log, left, 'c-1');
+    rejectNext = true;
+    expect(await rejectionOf(append(log, left, 'c-2'))).toMatchObject({ code: 'ERR_PERSISTENCE', written: true });
+    const third = await append(log, right, 'c-3');
+    const results = (current: LmdbEventLog) => [current.commandResult(left, 'c-1')?.result, current.commandResult(left, 'c-2')?.result.version, current.commandResult(right, 'c-3')?.result];
+    expect(results(log)).toEqual([first, 2, third]);
+    await log.close();
+    log = openLog();
+    expect(results(log), 'after a reopen').toEqual([first, 2, third]);
+  });
+
   it('moves the ledger table of an earlier version into the journal, keeping what is within retention', async () => {
     await openLog().close();
     // As an earlier version left it: rows written behind up to journal sequence 7, two entries after.
