@@ -67,8 +67,9 @@ export interface Batch {
   /** Runs once the batch is committed and visible to readers, before `done` resolves. */
   afterCommit(callback: () => void): void;
   /**
-   * Runs once the batch takes no more writes, just before its block is issued: a writer that
-   * gathers many small writes into one (the ledger's entries) puts it from here.
+   * Runs once the batch takes no more writes, as its block is written: a writer that gathers many
+   * small writes into one (the ledger's entries) puts it from here. A callback that throws fails
+   * the block as a throwing put does.
    */
   beforeWrite(callback: () => void): void;
 }
@@ -241,13 +242,6 @@ export class GroupCommit {
   private flush(): void {
     const batch = this.current!;
     this.current = undefined;
-    try {
-      for (const callback of batch.closing) callback();
-    } catch (error) {
-      // Nothing of the batch is written yet: it fails whole.
-      this.issuedHead = batch.head;
-      return this.record(batch, error);
-    }
     batch.issuedAt = performance.now();
     const expected = this.issuedHead;
     this.issuedHead = batch.head;
@@ -287,10 +281,14 @@ export class GroupCommit {
     );
   }
 
-  /** The block's puts, its removals, then the guard. A put that throws removes the fresh keys put before it, so no append lands in part. */
+  /**
+   * The beforeWrite callbacks, the block's puts, its removals, then the guard. A put (or callback)
+   * that throws removes the fresh keys put before it, so no append lands in part.
+   */
   private writeBlock(batch: OpenBatch): { readonly error: unknown } | undefined {
     let done = 0;
     try {
+      for (const callback of batch.closing) callback();
       for (const { db, key, value, append } of batch.puts) {
         if (this.seams.failPut?.()) throw new Error('injected: a put threw inside the commit');
         void (append ? (db.put as PutWithOptions).call(db, key, value, APPEND) : db.put(key, value));
