@@ -1,4 +1,4 @@
-// Which ledger sequences may hold a given key: an open-addressing table in typed arrays, mapping
+// Which ledger sequences may hold a given key: an open-addressing table in one typed array, mapping
 // a 32-bit fingerprint of the key to the sequence of its journal entry. A lookup of a new id (the
 // common case) probes a few slots and reads nothing from disk; a match is only a candidate, which
 // the ledger confirms against the key stored in the entry, so a fingerprint collision can never
