@@ -151,7 +151,7 @@ export class LedgerIndex {
       }
       groups.push(this.putGroup(batch, staging.to + 1 - entries.length, entries));
     });
-    batch.afterCommit(() => this.onCommitted(staging.from, staging.to, groups));
+    batch.afterCommit(() => this.onCommitted(staging.to, groups));
   }
 
   /**
@@ -161,13 +161,13 @@ export class LedgerIndex {
    */
   trimInto(batch: Batch): void {
     if (this.trimming) return;
+    const { groups } = this;
+    // A group ends where the next begins; the last one at the last committed sequence.
+    const lastOf = (i: number): number => (i + 1 < groups.length ? groups[i + 1]!.from - 1 : this.committedTo);
     let dead = 0;
-    while (dead < TRIM_GROUPS && dead < this.groups.length - 1 && !this.retained(this.groups[dead + 1]!.from - 1, this.groups[dead]!.newest)) dead++;
-    // The last group ends at the last committed sequence.
-    if (dead === this.groups.length - 1 && dead < TRIM_GROUPS && this.groups.length > 0 && !this.retained(this.committedTo, this.groups[dead]!.newest)) dead++;
+    while (dead < TRIM_GROUPS && dead < groups.length && !this.retained(lastOf(dead), groups[dead]!.newest)) dead++;
     if (dead === 0) return;
-    const doomed = this.groups.slice(0, dead);
-    for (const group of doomed) batch.remove(this.store.journal!, group.from);
+    for (let i = 0; i < dead; i++) batch.remove(this.store.journal!, groups[i]!.from);
     this.trimming = true;
     batch.afterCommit(() => {
       this.groups.splice(0, dead);
@@ -201,7 +201,7 @@ export class LedgerIndex {
     return { from, newest };
   }
 
-  private onCommitted(from: number, to: number, groups: ReadonlyArray<{ readonly from: number; readonly newest: number }>): void {
+  private onCommitted(to: number, groups: ReadonlyArray<{ readonly from: number; readonly newest: number }>): void {
     // Batches commit in order: this one's entries are the first pending ones.
     this.pending.splice(0, to - this.committedTo);
     this.groups.push(...groups);
@@ -213,7 +213,12 @@ export class LedgerIndex {
    * recorded after it and less than `retentionMs` has passed since it was handled.
    */
   private retained(seq: number, time: number): boolean {
-    return this.seq - seq < this.store.retentionCount && this.store.now() - time < this.store.retentionMs;
+    return this.seq - seq < this.store.retentionCount && this.young(time);
+  }
+
+  /** The age half of the rule (all an earlier version's table rows can be held to: they have no sequence). */
+  private young(time: number): boolean {
+    return this.store.now() - time < this.store.retentionMs;
   }
 
   /** The entry at `seq` if it is the one of the current key: from memory while its commit is pending, else from the journal. */
@@ -270,7 +275,7 @@ export class LedgerIndex {
     if (value === undefined) return undefined;
     const entry = decodeLedgerValue(value);
     if (!entry) throw new CorruptDataError(entryName(stream, commandId), new Error(`expected 24 bytes of [version, position, count, time], got ${value.length} bytes`));
-    return this.store.now() - entry.time < this.store.retentionMs ? { ...entry, staged: undefined } : undefined;
+    return this.young(entry.time) ? { ...entry, staged: undefined } : undefined;
   }
 
   /**
@@ -280,10 +285,9 @@ export class LedgerIndex {
    * still (array keys), are dropped.
    */
   private migrate(): void {
-    const { legacy, meta, retentionMs, retentionCount } = this.store;
+    const { legacy, meta, retentionCount } = this.store;
     const journal = this.store.journal!;
     const writtenTo = meta.get(LEDGER_AT) as unknown;
-    const now = this.store.now();
     const entries: JournalEntry[] = [];
     for (const { key, value } of legacy.getRange({ snapshot: false })) {
       const entry = isLedgerKey(key) ? decodeLedgerValue(value) : undefined;
@@ -294,10 +298,8 @@ export class LedgerIndex {
       const [single] = decodeJournalGroup(value, true) ?? [];
       if (single?.entry) entries.push({ entry: single.entry, keyBytes: single.keyBytes });
     }
-    const kept = entries
-      .filter(({ entry }) => now - entry.time < retentionMs)
-      .sort((x, y) => x.entry.time - y.entry.time)
-      .slice(-Math.min(entries.length, retentionCount));
+    // The newest retentionCount (slice(-Infinity) keeps all).
+    const kept = entries.filter(({ entry }) => this.young(entry.time)).sort((x, y) => x.entry.time - y.entry.time).slice(-retentionCount);
     journal.transactionSync(() => {
       for (const key of keysOf(journal)) void journal.remove(key);
       for (let at = 0; at < kept.length; at++) void journal.put(at + 1, encodeJournalGroup([kept[at]!]));

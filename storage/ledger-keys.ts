@@ -15,7 +15,7 @@ const ESCAPED_NUL = '\u0000\u00ff';
 const SEPARATOR = '\u0000\u0001';
 const SURROGATE = /[\ud800-\udfff]/;
 /** Bytes of an entry: version, position, count, time. */
-export const VALUE_BYTES = 24;
+const VALUE_BYTES = 24;
 
 /** What the ledger remembers of one command. */
 export interface LedgerEntry {

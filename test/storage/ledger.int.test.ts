@@ -12,6 +12,7 @@ import type { AppendResult, StreamRef } from '../../storage/event-log.js';
 import { PersistenceError } from '../../storage/errors.js';
 import { encodeLedgerValue, ledgerKey, ledgerKeyBytes } from '../../storage/ledger-keys.js';
 import { eventsPath, openLmdbEventLog, type EventLogOptions, type LmdbEventLog, type LogSeams } from '../../storage/lmdb-event-log.js';
+import { armableFault } from '../fixtures/commit-faults.js';
 import { newEvent, rejectionOf, removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 
 const RETENTION = 60_000;
@@ -196,16 +197,11 @@ describe('command ledger', () => {
   });
 
   it('a trim whose commit failed removes nothing, and a later commit trims', async () => {
-    let failNext = false;
-    const injectCommitFailure = (): boolean => {
-      const fail = failNext;
-      failNext = false;
-      return fail;
-    };
-    const log = openLog({ injectCommitFailure, commandIdRetentionCount: 2 });
+    const fault = armableFault('injectCommitFailure');
+    const log = openLog({ ...fault.seams, commandIdRetentionCount: 2 });
     const first = await append(log, left, 'c-1');
     const second = await append(log, left, 'c-2');
-    failNext = true;
+    fault.arm();
     expect(await rejectionOf(append(log, left, 'c-3')), 'the commit carrying the trim of c-1 failed').toBeInstanceOf(PersistenceError);
     expect([log.commandResult(left, 'c-1')?.result, log.commandResult(left, 'c-2')?.result, log.commandResult(left, 'c-3')])
       .toEqual([first, second, undefined]);
@@ -217,15 +213,10 @@ describe('command ledger', () => {
   });
 
   it('after a commit written and then reported failed, keeps its entry and every later one (groups are appended past it)', async () => {
-    let rejectNext = false;
-    const injectCommitRejection = (): boolean => {
-      const reject = rejectNext;
-      rejectNext = false;
-      return reject;
-    };
-    let log = openLog({ injectCommitRejection });
+    const fault = armableFault('injectCommitRejection');
+    let log = openLog(fault.seams);
     const first = await append(log, left, 'c-1');
-    rejectNext = true;
+    fault.arm();
     expect(await rejectionOf(append(log, left, 'c-2'))).toMatchObject({ code: 'ERR_PERSISTENCE', written: true });
     const third = await append(log, right, 'c-3');
     const results = (current: LmdbEventLog) => [current.commandResult(left, 'c-1')?.result, current.commandResult(left, 'c-2')?.result.version, current.commandResult(right, 'c-3')?.result];
