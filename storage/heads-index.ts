@@ -13,6 +13,7 @@ import type { StreamHead, StreamRef } from './event-log.js';
 import type { Batch } from './group-commit.js';
 import { streamName } from './keys.js';
 import { StreamMap } from './stream-map.js';
+import { isEmpty } from './is-empty.js';
 
 const HEADS_AT = 'headsAt';
 /** Clean heads kept in memory; past this they are forgotten (the table has them). */
@@ -277,11 +278,6 @@ export class HeadsIndex {
     if (!isHeadValue(value)) throw new CorruptDataError(what, new Error(`expected [version, position], got ${JSON.stringify(value)}`));
     return { version: value[0], position: value[1] };
   }
-}
-
-function isEmpty(table: Database): boolean {
-  for (const _ of table.getKeys({ limit: 1, snapshot: false })) return false;
-  return true;
 }
 
 function isHeadValue(value: unknown): value is HeadValue {

@@ -15,6 +15,7 @@ import type { Database, Key } from 'lmdb';
 import { CorruptDataError } from './errors.js';
 import type { StagedAppend, StreamRef } from './event-log.js';
 import { FingerprintTable } from './fingerprint-table.js';
+import { isEmpty } from './is-empty.js';
 import type { Batch } from './group-commit.js';
 import { streamName } from './keys.js';
 import {
@@ -98,13 +99,19 @@ export class LedgerIndex {
   private keyCommandId = '';
   private keyBytes = '';
   private keyPrint = 0;
-  /** A reader of a directory no writer has migrated yet reads the earlier layouts. */
-  private readonly legacyLayout: boolean;
+  /** A reader of a directory whose journal is not marked as groups reads the earlier layouts. */
+  private legacyLayout = false;
+  /** A writer's journal not yet marked: its first group's commit writes the marker. */
+  private unmarked = false;
 
   constructor(private readonly store: LedgerStore) {
-    const migrated = store.meta.get(JOURNAL_FORMAT) === GROUPS;
-    if (!store.readOnly && !migrated) this.migrate();
-    this.legacyLayout = store.readOnly && !migrated;
+    if (!store.readOnly && store.meta.get(JOURNAL_FORMAT) !== GROUPS) {
+      // Only a directory an earlier version wrote needs a transaction at open; a new one gets its
+      // marker with its first group (an extra write transaction in every writer's open raced with
+      // the claims of processes starting together: MDB_PROBLEM in one of 24 runs).
+      if (isEmpty(store.legacy) && isEmpty(store.journal!)) this.unmarked = true;
+      else this.migrate();
+    }
     this.readJournal();
   }
 
@@ -136,6 +143,7 @@ export class LedgerIndex {
     this.staging = staging;
     const groups: Array<{ from: number; newest: number }> = [];
     batch.beforeWrite(() => {
+      if (this.unmarked) batch.put(this.store.meta, JOURNAL_FORMAT, GROUPS);
       let entries: Slot[] = [];
       let bytes = 0;
       for (let at = staging.from; at <= staging.to; at++) {
@@ -204,6 +212,7 @@ export class LedgerIndex {
   private onCommitted(to: number, groups: ReadonlyArray<{ readonly from: number; readonly newest: number }>): void {
     // Batches commit in order: this one's entries are the first pending ones.
     this.pending.splice(0, to - this.committedTo);
+    this.unmarked = false;
     this.groups.push(...groups);
     this.committedTo = Math.max(this.committedTo, to);
   }
@@ -249,6 +258,8 @@ export class LedgerIndex {
   private readJournal(): void {
     const journal = this.store.journal;
     if (!journal) return;
+    // Read each time: a writer of this version marks the journal with its first group.
+    if (this.store.readOnly) this.legacyLayout = this.store.meta.get(JOURNAL_FORMAT) !== GROUPS;
     for (const { key, value } of journal.getRange({ start: this.seq + 1, snapshot: false })) {
       const entries = this.groupAt(key, value);
       let newest = Number.NEGATIVE_INFINITY;

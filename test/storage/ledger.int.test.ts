@@ -226,6 +226,26 @@ describe('command ledger', () => {
     expect(results(log), 'after a reopen').toEqual([first, 2, third]);
   });
 
+  it('marks the journal of a new directory with its first group, writing nothing for it at open', async () => {
+    const marker = async (): Promise<unknown> => {
+      const env = open({ path: eventsPath(path), readOnly: true, maxDbs: 8 });
+      try {
+        return env.openDB('meta', { useVersions: true }).get('ledgerJournal');
+      } finally {
+        await env.close();
+      }
+    };
+    let log = openLog();
+    await log.append([{ stream: left, expectedVersion: 0, events: [newEvent('Opened', {})] }])[0];
+    await log.close();
+    expect(await marker(), 'no commandId yet').toBeUndefined();
+    log = openLog();
+    await append(log, left, 'c-1');
+    await log.close();
+    expect(await marker()).toBe(2);
+    expect(found(openLog(), left, ['c-1'])).toEqual([2]);
+  });
+
   it('moves the ledger table of an earlier version into the journal, keeping what is within retention', async () => {
     await openLog().close();
     // As an earlier version left it: rows written behind up to journal sequence 7, two entries after.
