@@ -1,10 +1,13 @@
 // A command ledger that has lived a while: `entries` retained commandIds of the workload's accounts
-// already in the ledger's journal (in groups of 22, as the runtime writes them), as the default
-// retention (the newest 1,000,000 ids) holds once a service has taken that many. The runtime then
-// reads their fingerprints on open, trims as many as it adds, and probes a table of that size on
-// every command: users count all that.
+// already in the ledger's journal, as the default retention (the newest 1,000,000 ids) holds once
+// a service has taken that many. The runtime then reads their fingerprints on open, trims as many
+// as it adds, and probes a table of that size on every command: users count all that. They are
+// keyed entries (22 to a group), the larger kind: those of commands that appended no event, and
+// those an earlier version wrote. A carried entry (23 bytes, the runtime's for a command with
+// events) points at its command's last event, which a filled journal would have to write too.
 import { open } from 'lmdb';
 import { randomUUID } from 'node:crypto';
+import { markGroupedJournal } from '../storage/ledger-index.js';
 import { encodeJournalGroup, ledgerKeyBytes } from '../storage/ledger-keys.js';
 import { eventsPath } from '../storage/lmdb-event-log.js';
 import { createRuntime } from '../runtime/index.js';
@@ -26,6 +29,7 @@ export async function fillLedger(dir: string, ids: readonly string[], entries: n
   const env = open({ path: eventsPath(dir), separateFlushed: true, maxDbs: 8, eventTurnBatching: false });
   try {
     const journal = env.openDB<Buffer, number>('ledger-journal', { encoding: 'binary' });
+    await env.transaction(() => markGroupedJournal(env.openDB('meta', { useVersions: true })));
     for (let start = 0; start < entries; start += CHUNK) {
       env.transactionSync(() => {
         for (let from = start; from < Math.min(entries, start + CHUNK); from += GROUP) {

@@ -17,8 +17,21 @@ const MAX_OFFSET = 0xffff_ffff;
  * plain key's text as it is, any other key's bytes through `toString('latin1')`.
  */
 export function fingerprintOf(bytes: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes.charCodeAt(i), 0x01000193);
+  return finishFingerprint(hashText(FNV_OFFSET, bytes));
+}
+
+/** FNV-1a's starting hash: fingerprintOf(a + b) is finishFingerprint(hashText(hashText(FNV_OFFSET, a), b)). */
+export const FNV_OFFSET = 0x811c9dc5;
+
+/** FNV-1a over one more piece of a key's text: a key is fingerprinted piece by piece with no string joined. */
+export function hashText(hash: number, text: string): number {
+  let h = hash;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** The fingerprint of a key hashed by hashText. */
+export function finishFingerprint(hash: number): number {
   let h = hash ^ (hash >>> 16);
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -2,10 +2,12 @@
 // and no other: NULs inside a part are escaped and parts are joined by a NUL pair, so a joined
 // key cannot let 'a'/'b\0c' + 'd' pass for 'a'/'b' + 'c\0d'; lone surrogates are kept (WTF-8)
 // instead of collapsing to U+FFFD. An entry is 24 bytes: version, position, count and time. A
-// journal group (one value per commit) holds the entries of consecutive sequences, each followed
-// by its key's length (4 bytes) and its key, which parses back to the exact strings. (Earlier
-// versions kept one entry per journal value, the key after it, and a table of key → entry; a
-// writer migrates both on open.)
+// journal group holds the entries of consecutive sequences: keyed ones, followed by their key's
+// length (4 bytes) and their key, which parses back to the exact strings; and carried ones, 23
+// bytes, for a command whose last event carries its commandId. (Earlier versions wrote groups of
+// keyed entries with no tag, and before that one entry per journal value, the key after it, and
+// a table of key → entry; a writer migrates the last two on open, and the first reads as is.)
+import { FNV_OFFSET, finishFingerprint, fingerprintOf, hashText } from './fingerprint-table.js';
 import type { StreamRef } from './keys.js';
 
 /** First byte of every ledger key: tells this layout from the array keys of earlier versions. */
@@ -43,6 +45,19 @@ export function ledgerKeyBytes(stream: StreamRef, commandId: string): string {
   const { type, id } = stream;
   if (isPlain(type) && isPlain(id) && isPlain(commandId)) return TAG_CHAR + type + SEPARATOR + id + SEPARATOR + commandId;
   return ledgerKey(stream, commandId).toString('latin1');
+}
+
+/**
+ * fingerprintOf(ledgerKeyBytes(stream, commandId)), with no key joined for a plain one: hashed
+ * part by part, as it is looked up and recorded once per command.
+ */
+export function ledgerKeyFingerprint(stream: StreamRef, commandId: string): number {
+  const { type, id } = stream;
+  if (!isPlain(type) || !isPlain(id) || !isPlain(commandId)) return fingerprintOf(ledgerKey(stream, commandId).toString('latin1'));
+  let hash = hashText(FNV_OFFSET, TAG_CHAR);
+  hash = hashText(hashText(hash, type), SEPARATOR);
+  hash = hashText(hashText(hash, id), SEPARATOR);
+  return finishFingerprint(hashText(hash, commandId));
 }
 
 function isPlain(part: string): boolean {
@@ -168,26 +183,68 @@ export function decodeLedgerValue(value: unknown): LedgerEntry | undefined {
   return entry.count <= entry.version && entry.count <= entry.position && Number.isFinite(entry.time) ? entry : undefined;
 }
 
-/** A command's entry and its key's bytes (latin1, from ledgerKeyBytes), as the journal holds them. */
+/**
+ * A command's entry as the ledger writes it: with its key's bytes (latin1, from ledgerKeyBytes),
+ * or, when `print` is set, as a carried entry: the command's last event carries its commandId
+ * (the runtime puts it in every event's metadata), so the group holds only the key's
+ * fingerprint and where that event is, and a lookup confirms the key against the event.
+ */
 export interface JournalEntry {
   readonly entry: LedgerEntry;
   readonly keyBytes: string;
+  /** The key's fingerprint, set for a carried entry. */
+  readonly print?: number | undefined;
 }
 
+/** A carried entry as a group holds it: the stream's version is the event's. */
+export interface CarriedEntry {
+  /** The position of the command's last event, which carries its stream and commandId. */
+  readonly position: number;
+  readonly count: number;
+  readonly time: number;
+  /** The fingerprint of the command's key, as the writer computed it. */
+  readonly print: number;
+}
+
+/** An entry of a group as read back: keyed (its `entry` undefined when its 24 bytes do not decode), or carried. */
+export type JournalRecord = { readonly entry: LedgerEntry | undefined; readonly keyBytes: string } | CarriedEntry;
+
+/** First byte of a group in this layout; a group of the earlier one begins with a version's high byte, 0. */
+const GROUP_TAG = 0x03;
+const KEYED = 0x01;
+const CARRIED = 0x02;
 const LENGTH_BYTES = 4;
+/** Kind, fingerprint, position, count, time: against ~85 bytes for a keyed entry with a UUID. */
+const CARRIED_BYTES = 1 + 4 + 6 + 4 + 8;
+/** Bytes before a group's first entry. */
+export const GROUP_HEADER_BYTES = 1;
 
-/** Bytes an entry with this key takes in a journal group. */
-export function journalEntryBytes(keyBytes: string): number {
-  return VALUE_BYTES + LENGTH_BYTES + keyBytes.length;
+/** Bytes an entry takes in a journal group. */
+export function journalEntryBytes(entry: JournalEntry): number {
+  return entry.print === undefined ? 1 + VALUE_BYTES + LENGTH_BYTES + entry.keyBytes.length : CARRIED_BYTES;
 }
 
-/** A journal group: the entries of consecutive sequences, each followed by its key's length and key. */
+/** A journal group: a tag, then the entries of consecutive sequences, each keyed (entry, key length, key) or carried. */
 export function encodeJournalGroup(entries: readonly JournalEntry[]): Buffer {
-  let size = 0;
-  for (const { keyBytes } of entries) size += journalEntryBytes(keyBytes);
+  let size = GROUP_HEADER_BYTES;
+  for (const entry of entries) size += journalEntryBytes(entry);
   const value = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const { entry, keyBytes } of entries) {
+  value[0] = GROUP_TAG;
+  let at = GROUP_HEADER_BYTES;
+  for (const journalEntry of entries) {
+    const { entry, print } = journalEntry;
+    if (print !== undefined) {
+      value[at] = CARRIED;
+      value.writeUInt32BE(print, at + 1);
+      value.writeUIntBE(entry.position, at + 5, 6);
+      value.writeUInt32BE(entry.count, at + 11);
+      value.writeDoubleBE(entry.time, at + 15);
+      at += CARRIED_BYTES;
+      continue;
+    }
+    // Read only here: a pending entry makes its key's bytes on demand.
+    const keyBytes = journalEntry.keyBytes;
+    value[at++] = KEYED;
     writeEntry(entry, value, at);
     value.writeUInt32BE(keyBytes.length, at + VALUE_BYTES);
     at += VALUE_BYTES + LENGTH_BYTES;
@@ -198,20 +255,29 @@ export function encodeJournalGroup(entries: readonly JournalEntry[]): Buffer {
 }
 
 /**
- * The entries of a journal group, in order; an entry whose 24 bytes do not decode has `entry`
- * undefined (its key still names it). Undefined when the bytes are not a group at all. `single`:
- * a value of the earlier layout, one entry and its key with no length.
+ * The entries of a journal group, in order. Undefined when the bytes are not a group at all.
+ * Reads the earlier layouts too: groups of keyed entries with no tag or kinds, and (`single`) a
+ * value of one entry and its key with no length.
  */
-export function decodeJournalGroup(value: Uint8Array, single = false): Array<{ entry: LedgerEntry | undefined; keyBytes: string }> | undefined {
+export function decodeJournalGroup(value: Uint8Array, single = false): JournalRecord[] | undefined {
   const bytes = Buffer.from(value.buffer, value.byteOffset, value.length);
   if (single) {
     return bytes.length > VALUE_BYTES && isLedgerKey(bytes.subarray(VALUE_BYTES))
       ? [{ entry: decodeLedgerValue(bytes.subarray(0, VALUE_BYTES)), keyBytes: bytes.toString('latin1', VALUE_BYTES) }]
       : undefined;
   }
-  const entries: Array<{ entry: LedgerEntry | undefined; keyBytes: string }> = [];
-  for (let at = 0; at < bytes.length;) {
-    if (bytes.length - at < VALUE_BYTES + LENGTH_BYTES + 1) return undefined;
+  const tagged = bytes[0] === GROUP_TAG;
+  const entries: JournalRecord[] = [];
+  for (let at = tagged ? GROUP_HEADER_BYTES : 0; at < bytes.length;) {
+    const kind = tagged ? bytes[at++] : KEYED;
+    if (kind === CARRIED) {
+      const carried = at + CARRIED_BYTES - 1 <= bytes.length ? readCarried(bytes, at) : undefined;
+      if (!carried) return undefined;
+      entries.push(carried);
+      at += CARRIED_BYTES - 1;
+      continue;
+    }
+    if (kind !== KEYED || bytes.length - at < VALUE_BYTES + LENGTH_BYTES + 1) return undefined;
     const length = bytes.readUInt32BE(at + VALUE_BYTES);
     const keyAt = at + VALUE_BYTES + LENGTH_BYTES;
     if (length === 0 || keyAt + length > bytes.length || !isLedgerKey(bytes.subarray(keyAt))) return undefined;
@@ -219,6 +285,14 @@ export function decodeJournalGroup(value: Uint8Array, single = false): Array<{ e
     at = keyAt + length;
   }
   return entries.length > 0 ? entries : undefined;
+}
+
+function readCarried(bytes: Buffer, at: number): CarriedEntry | undefined {
+  const position = bytes.readUIntBE(at + 4, 6);
+  const count = bytes.readUInt32BE(at + 10);
+  const time = bytes.readDoubleBE(at + 14);
+  if (count < 1 || count > position || !Number.isFinite(time)) return undefined;
+  return { print: bytes.readUInt32BE(at), position, count, time };
 }
 
 /** Whether a stored key is in this layout (earlier versions keyed the ledger by lmdb-js arrays). */

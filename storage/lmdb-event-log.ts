@@ -19,6 +19,7 @@ import { HeadsIndex } from './heads-index.js';
 import { LIMITS, checkKeyPart, checkStreamRef, streamName, surelyFits } from './keys.js';
 import { fingerprintOf } from './fingerprint-table.js';
 import { LedgerIndex, resolveRetention, resolveRetentionCount } from './ledger-index.js';
+import { ledgerKeyBytes, ledgerKeyFingerprint } from './ledger-keys.js';
 import { TimerIndex } from './timer-index.js';
 import { WalkedValues } from './walked-values.js';
 import { checkReadAllOptions, checkReadStreamOptions } from './read-options.js';
@@ -177,6 +178,7 @@ export class LmdbEventLog implements EventLog {
   private readonly writeBehindOnClose: boolean;
   private readonly walkBytes: number;
   private readonly fingerprint: (keyBytes: string) => number;
+  private readonly keyFingerprint: (stream: StreamRef, commandId: string) => number;
 
   constructor(
     options: EventLogOptions & LogSeams,
@@ -192,7 +194,9 @@ export class LmdbEventLog implements EventLog {
     this.clock = options.clock ?? (() => Date.now());
     this.writeBehindOnClose = options.closeWithoutWriteBehind !== true;
     this.walkBytes = options.streamWalkBytes ?? WALK_BYTES;
-    this.fingerprint = options.ledgerFingerprint ?? fingerprintOf;
+    const seam = options.ledgerFingerprint;
+    this.fingerprint = seam ?? fingerprintOf;
+    this.keyFingerprint = seam ? (stream, commandId) => seam(ledgerKeyBytes(stream, commandId)) : ledgerKeyFingerprint;
     const durability = options.durability ?? 'sync';
     // Both flags stated, so that opening a data directory already open in this process with the
     // other durability throws (lmdb-js keeps the first open's flags) instead of silently mixing:
@@ -325,7 +329,8 @@ export class LmdbEventLog implements EventLog {
     if (timers !== undefined) this.timers.stage(batch, stream, timers);
     const ledger = this.ledgerIndex!;
     if (commandId !== undefined) {
-      ledger.record(stream, commandId, { version, position: result.position, count: stored.length, time: this.clock() }, staged, batch);
+      const carried = stored.length > 0 && stored[stored.length - 1]!.metadata.commandId === commandId;
+      ledger.record(stream, commandId, staged, batch, carried);
     }
     // Trimming rides along in this commit: a commit and an fsync of its own would cost more.
     ledger.trimInto(batch);
@@ -580,6 +585,8 @@ export class LmdbEventLog implements EventLog {
     return new LedgerIndex({
       legacy: this.ledgerTable, journal: this.ledgerJournal, meta: this.meta, readOnly: this.readOnly,
       retentionMs: this.retentionMs, retentionCount: this.retentionCount, now: this.clock, fingerprint: this.fingerprint,
+      keyFingerprint: this.keyFingerprint,
+      eventAt: (position) => this.decodeAt(position),
     });
   }
 

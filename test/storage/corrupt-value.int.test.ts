@@ -9,6 +9,7 @@ import type { EventLog, StoredEvent, StreamRef } from '../../storage/event-log.j
 import { eventsPath, openLmdbEventLog } from '../../storage/lmdb-event-log.js';
 import { newEvent, removeDir, tempDataDir, thrownBy } from '../fixtures/storage-kit.js';
 import { HEADER_BYTES } from '../../storage/codec.js';
+import { fingerprintOf } from '../../storage/fingerprint-table.js';
 import { encodeJournalGroup, ledgerKeyBytes } from '../../storage/ledger-keys.js';
 
 const a: StreamRef = { type: 'account', id: 'a' };
@@ -189,12 +190,13 @@ describe('a corrupt stored value', () => {
     }
   });
 
-  // c-1 is the journal's only entry, at sequence 1, in the group keyed 1.
-  const garbled = (group: Buffer): Buffer => Buffer.concat([Buffer.alloc(24, 0xff), group.subarray(24)]);
+  // c-1 is the journal's only entry, at sequence 1, in the group keyed 1; its 24 bytes follow the group's tag and its kind.
+  const garbled = (group: Buffer): Buffer => Buffer.concat([group.subarray(0, 2), Buffer.alloc(24, 0xff), group.subarray(26)]);
   for (const [name, bytes, key] of [
     ['garbled before its key', garbled(encodeJournalGroup([{ entry: { version: 3, position: 5, count: 1, time: 0 }, keyBytes: ledgerKeyBytes(a, 'c-1') }])), 'ledger entry c-1 of account/a'],
     ['cut short (no key)', Uint8Array.of(0xc1, 0xc1), 'ledger journal entry 1'],
     ['pointing at another stream\'s event', encodeJournalGroup([{ entry: { version: 3, position: 4, count: 1, time: 0 }, keyBytes: ledgerKeyBytes(a, 'c-1') }]), 'log position 4'],
+    ['carried, pointing past the log', encodeJournalGroup([{ entry: { version: 3, position: 9, count: 1, time: 0 }, keyBytes: '', print: fingerprintOf(ledgerKeyBytes(a, 'c-1')) }]), 'log position 9'],
   ] as const) {
     it(`a ledger entry ${name}: commandResult throws CorruptDataError naming ${key}`, async () => {
       await overwrite(path, 'ledger-journal', 1, bytes);

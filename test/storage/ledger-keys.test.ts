@@ -5,8 +5,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeJournalGroup, decodeLedgerValue, encodeJournalGroup, encodeLedgerValue, ledgerKey, ledgerKeyBytes, parseLedgerKey, type LedgerEntry,
+  decodeJournalGroup, decodeLedgerValue, encodeJournalGroup, encodeLedgerValue, ledgerKey, ledgerKeyBytes, ledgerKeyFingerprint, parseLedgerKey, type LedgerEntry,
 } from '../../storage/ledger-keys.js';
+import { fingerprintOf } from '../../storage/fingerprint-table.js';
 
 type Triple = readonly [type: string, id: string, commandId: string];
 
@@ -56,26 +57,40 @@ describe('ledger keys', () => {
     );
   });
 
-  it('read entries, and journal groups with the strings their keys name, back exactly', () => {
+  it('read entries, and journal groups with the strings their keys name, back exactly; a key hashed by parts has its bytes\' fingerprint', () => {
     const entry = fc.record({
       version: fc.integer({ min: 0, max: 2 ** 47 }), position: fc.integer({ min: 0, max: 2 ** 47 }),
       count: fc.integer({ min: 0, max: 1_000 }), time: fc.double({ noNaN: true, noDefaultInfinity: true }),
     }).filter((e) => e.count <= e.version && e.count <= e.position);
-    const command = fc.tuple(entry, part, part, part);
+    // A carried entry (its last event carries the key): a fingerprint and at least one event.
+    const print = fc.option(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { nil: undefined });
+    const command = fc.tuple(entry, part, part, part, print).filter(([value, , , , carried]) => carried === undefined || value.count >= 1);
     fc.assert(
       fc.property(fc.array(command, { minLength: 1, maxLength: 5 }), (commands) => {
-        const group = commands.map(([value, type, id, commandId]) => {
+        const group = commands.map(([value, type, id, commandId, carried]) => {
           expect(decodeLedgerValue(encodeLedgerValue(value))).toEqual(value);
           const keyBytes = ledgerKeyBytes({ type, id }, commandId);
           const key = ledgerKey({ type, id }, commandId);
           expect(keyBytes, 'the plain path and the encoded one give the same bytes').toBe(key.toString('latin1'));
           expect(parseLedgerKey(Buffer.from(keyBytes, 'latin1'))).toEqual({ stream: { type, id }, commandId });
-          return { entry: value as LedgerEntry, keyBytes };
+          expect(ledgerKeyFingerprint({ type, id }, commandId), 'hashed by parts, as the key read back is').toBe(fingerprintOf(keyBytes));
+          return { entry: value as LedgerEntry, keyBytes, print: carried };
         });
-        expect(decodeJournalGroup(encodeJournalGroup(group))).toEqual(group);
+        const written = encodeJournalGroup(group);
+        expect(written.length, 'a carried entry is 23 bytes').toBe(1 + group.reduce((sum, { keyBytes, print: carried }) => sum + (carried === undefined ? 29 + keyBytes.length : 23), 0));
+        const read = group.map(({ entry: value, keyBytes, print: carried }) =>
+          carried === undefined ? { entry: value, keyBytes } : { position: value.position, count: value.count, time: value.time, print: carried });
+        expect(decodeJournalGroup(written)).toEqual(read);
       }),
       { numRuns: 1_000 },
     );
+  });
+
+  it('read a group of the earlier layout (keyed entries, no tag) as it was written', () => {
+    const keyBytes = ledgerKeyBytes({ type: 'a', id: 'b' }, 'c');
+    const entry = { version: 3, position: 9, count: 2, time: 1 };
+    const earlier = Buffer.concat([encodeLedgerValue(entry), Buffer.from([0, 0, 0, keyBytes.length]), Buffer.from(keyBytes, 'latin1')]);
+    expect(decodeJournalGroup(Buffer.concat([earlier, earlier]))).toEqual([{ entry, keyBytes }, { entry, keyBytes }]);
   });
 
   it('refuse bytes that are not an entry', () => {
@@ -91,6 +106,12 @@ describe('ledger keys', () => {
     expect(decodeJournalGroup(valid), 'no key').toBeUndefined();
     expect(decodeJournalGroup(Buffer.concat([group, valid])), 'a second entry without its key').toBeUndefined();
     expect(decodeJournalGroup(Buffer.concat([valid, Buffer.from('not a ledger key')]), true), 'the earlier layout, not a key').toBeUndefined();
-    expect(decodeJournalGroup(Buffer.concat([valid, group.subarray(28)]), true)).toEqual([{ entry: { version: 3, position: 9, count: 2, time: 1 }, keyBytes: ledgerKeyBytes({ type: 'a', id: 'b' }, 'c') }]);
+    // The key follows a tag, a kind, the entry and the length.
+    expect(decodeJournalGroup(Buffer.concat([valid, group.subarray(30)]), true)).toEqual([{ entry: { version: 3, position: 9, count: 2, time: 1 }, keyBytes: ledgerKeyBytes({ type: 'a', id: 'b' }, 'c') }]);
+    const carried = encodeJournalGroup([{ entry: { version: 3, position: 9, count: 2, time: 1 }, keyBytes: '', print: 7 }]);
+    expect(decodeJournalGroup(carried)).toEqual([{ position: 9, count: 2, time: 1, print: 7 }]);
+    expect(decodeJournalGroup(carried.subarray(0, carried.length - 1)), 'a carried entry cut short').toBeUndefined();
+    expect(decodeJournalGroup(encodeJournalGroup([{ entry: { version: 3, position: 9, count: 0, time: 1 }, keyBytes: '', print: 7 }])), 'a carried entry of no event').toBeUndefined();
+    expect(decodeJournalGroup(Buffer.concat([carried, Uint8Array.of(9)])), 'an unknown kind').toBeUndefined();
   });
 });

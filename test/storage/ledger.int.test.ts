@@ -23,19 +23,21 @@ const right: StreamRef = { type: 'account', id: 'b' };
 const LEFT_ID = 'd';
 const RIGHT_ID = 'c\u0000d';
 
-/** The journal's sequences, and the rows of the earlier table, read from the closed environment. */
-async function stored(path: string): Promise<{ journal: number[]; table: number }> {
+/** The journal's sequences and its groups' sizes in bytes, and the rows of the earlier table, read from the closed environment. */
+async function stored(path: string): Promise<{ journal: number[]; table: number; bytes: number[] }> {
   const env = open({ path: eventsPath(path), readOnly: true, maxDbs: 8 });
   try {
     const journal = env.openDB<Buffer, number>('ledger-journal', { encoding: 'binary' });
     const table = env.openDB('ledger', { encoding: 'binary', keyEncoding: 'binary' });
-    return { journal: [...journal.getKeys()], table: table.getKeysCount() };
+    return { journal: [...journal.getKeys()], table: table.getKeysCount(), bytes: [...journal.getRange()].map(({ value }) => value.length) };
   } finally {
     await env.close();
   }
 }
 
-describe('command ledger', () => {
+// Each test runs on both kinds of entry: keyed (the key written with the entry) and carried (the
+// command's last event carries its commandId, as every event the runtime appends does).
+describe.each([['keyed', false], ['carried', true]] as const)('command ledger (%s entries)', (_kind, carried) => {
   let path: string;
   let now: number;
   const logs: LmdbEventLog[] = [];
@@ -44,8 +46,10 @@ describe('command ledger', () => {
     logs.push(log);
     return log;
   };
+  /** An event of the command `commandId`: carrying it in its metadata or not, as the suite's kind says. */
+  const eventOf = (commandId: string, type: string, data: Record<string, unknown>) => newEvent(type, data, carried ? { commandId } : {});
   const append = async (log: LmdbEventLog, stream: StreamRef, commandId: string, events = 1): Promise<AppendResult> => {
-    const list = Array.from({ length: events }, (_, i) => newEvent('Deposited', { amount: i + 1 }));
+    const list = Array.from({ length: events }, (_, i) => eventOf(commandId, 'Deposited', { amount: i + 1 }));
     return log.append([{ stream, expectedVersion: log.streamVersion(stream), events: list, commandId }])[0]!;
   };
   const found = (log: LmdbEventLog, stream: StreamRef, ids: readonly string[]) => ids.map((id) => log.commandResult(stream, id)?.result.version);
@@ -65,8 +69,8 @@ describe('command ledger', () => {
   it('keeps apart two commands whose stream and commandId join to the same string: pending, committed and read back', async () => {
     let log = openLog({ closeWithoutWriteBehind: true });
     const first = log.append([
-      { stream: left, expectedVersion: 0, events: [newEvent('Opened', { side: 'left' })], commandId: LEFT_ID },
-      { stream: right, expectedVersion: 0, events: [newEvent('Opened', { side: 'right' })], commandId: RIGHT_ID },
+      { stream: left, expectedVersion: 0, events: [eventOf(LEFT_ID, 'Opened', { side: 'left' })], commandId: LEFT_ID },
+      { stream: right, expectedVersion: 0, events: [eventOf(RIGHT_ID, 'Opened', { side: 'right' })], commandId: RIGHT_ID },
     ]);
     const sides = (current: LmdbEventLog) => [
       current.commandResult(left, LEFT_ID)?.result.events.map((e) => [e.aggregateId, e.data.side]),
@@ -78,14 +82,14 @@ describe('command ledger', () => {
     await Promise.all(first);
     expect(sides(log), 'committed').toEqual(expected);
     await log.close();
-    expect(await stored(path), 'one commit, one group').toEqual({ journal: [1], table: 0 });
+    expect(await stored(path), 'one commit, one group').toMatchObject({ journal: [1], table: 0 });
     log = openLog({ closeWithoutWriteBehind: true });
     expect(sides(log), 'read back after a crash-like close').toEqual(expected);
   });
 
   it('returns the first result exactly while the command is within retention: pending, committed, and after a reopen', async () => {
     let log = openLog();
-    const pending = log.append([{ stream: left, expectedVersion: 0, events: [newEvent('Opened', {})], commandId: 'c-p' }])[0]!;
+    const pending = log.append([{ stream: left, expectedVersion: 0, events: [eventOf('c-p', 'Opened', {})], commandId: 'c-p' }])[0]!;
     now = T0 + RETENTION - 1;
     expect(await log.commandResult(left, 'c-p')?.durable, 'pending, within').toEqual(await pending);
     now = T0;
@@ -146,6 +150,18 @@ describe('command ledger', () => {
     expect(ask(log), 'c-1 now has four newer ids').toEqual([undefined, ...results.slice(1), 1, undefined, undefined, undefined]);
   });
 
+  it('writes a carried entry in 23 bytes, a keyed one with its key, and a keyed one when the last event carries another id', async () => {
+    const log = openLog();
+    await append(log, left, 'c-1');
+    await log.append([{ stream: left, expectedVersion: 1, events: [newEvent('Noted', {}, { commandId: 'not-c-2' })], commandId: 'c-2' }])[0];
+    expect(found(log, left, ['c-1', 'c-2', 'not-c-2'])).toEqual([1, 2, undefined]);
+    await log.close();
+    // A group's tag, then per entry its kind and either 22 bytes or the 24-byte entry, the key's length and the key.
+    const keyed = (id: string): number => 1 + 24 + 4 + ledgerKeyBytes(left, id).length;
+    expect((await stored(path)).bytes).toEqual([1 + (carried ? 23 : keyed('c-1')), 1 + keyed('c-2')]);
+    expect(found(openLog(), left, ['c-1', 'c-2', 'not-c-2']), 'read back').toEqual([1, 2, undefined]);
+  });
+
   it('after it expires, a commandId records the command that ran again', async () => {
     const log = openLog();
     await append(log, left, 'c-1');
@@ -180,9 +196,9 @@ describe('command ledger', () => {
   it('trims a group only once none of its entries is kept, the newest group too, by appends without ids as well', async () => {
     let log = openLog();
     // One commit, one group: c-a handled at T0, c-b half a retention later.
-    const a = log.stage({ stream: left, expectedVersion: 0, events: [newEvent('Opened', {})], commandId: 'c-a' });
+    const a = log.stage({ stream: left, expectedVersion: 0, events: [eventOf('c-a', 'Opened', {})], commandId: 'c-a' });
     now = T0 + RETENTION / 2;
-    const b = log.stage({ stream: right, expectedVersion: 0, events: [newEvent('Opened', {})], commandId: 'c-b' });
+    const b = log.stage({ stream: right, expectedVersion: 0, events: [eventOf('c-b', 'Opened', {})], commandId: 'c-b' });
     await Promise.all([a.durable, b.durable]);
     now = T0 + RETENTION;
     await log.append([{ stream: left, expectedVersion: 1, events: [newEvent('Noted', {})] }])[0];
