@@ -28,8 +28,13 @@ async function appendOne(log: LmdbEventLog, amount: number): Promise<number> {
   return result.position;
 }
 
-/** Writes a writer claim into a data directory's meta database, as a process that died holding it would leave it. */
+/**
+ * Writes a writer claim into a data directory's meta database, as a process that died holding it
+ * would leave it: after that writer made the log's databases (so racers only claim, and do not
+ * also create databases at once, which a writer that once ran never leaves to them).
+ */
 async function seedClaim(path: string, claim: unknown): Promise<void> {
+  await openLmdbEventLog({ path }).close();
   const env = open({ path: join(path, 'events'), maxDbs: 8 });
   env.openDB('meta', { useVersions: true }).putSync('writer', claim);
   // Closed before the log opens it here: lmdb-js shares one environment per path within a process.
