@@ -206,7 +206,7 @@ export class LedgerIndex {
   /** The pending entry at `index` as written: made when its commit writes it, so it dies young. */
   private journalEntry(index: number): JournalEntry {
     const print = this.pendingPrints[index]!;
-    if (print !== -1) return { entry: this.entryAt(index), keyBytes: '', print };
+    if (print !== -1) return { entry: this.entryAt(index), print };
     const { stream, commandId } = this.pendingKeys[index]!;
     return { entry: this.entryAt(index), keyBytes: ledgerKeyBytes(stream, commandId) };
   }

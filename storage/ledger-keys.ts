@@ -189,12 +189,10 @@ export function decodeLedgerValue(value: unknown): LedgerEntry | undefined {
  * (the runtime puts it in every event's metadata), so the group holds only the key's
  * fingerprint and where that event is, and a lookup confirms the key against the event.
  */
-export interface JournalEntry {
-  readonly entry: LedgerEntry;
-  readonly keyBytes: string;
-  /** The key's fingerprint, set for a carried entry. */
-  readonly print?: number | undefined;
-}
+export type JournalEntry =
+  | { readonly entry: LedgerEntry; readonly keyBytes: string; readonly print?: undefined }
+  /** Carried: the key's fingerprint is written in place of the key. */
+  | { readonly entry: LedgerEntry; readonly print: number; readonly keyBytes?: undefined };
 
 /** A carried entry as a group holds it: the stream's version is the event's. */
 export interface CarriedEntry {
@@ -232,17 +230,16 @@ export function encodeJournalGroup(entries: readonly JournalEntry[]): Buffer {
   value[0] = GROUP_TAG;
   let at = GROUP_HEADER_BYTES;
   for (const journalEntry of entries) {
-    const { entry, print } = journalEntry;
-    if (print !== undefined) {
+    const { entry } = journalEntry;
+    if (journalEntry.print !== undefined) {
       value[at] = CARRIED;
-      value.writeUInt32BE(print, at + 1);
+      value.writeUInt32BE(journalEntry.print, at + 1);
       value.writeUIntBE(entry.position, at + 5, 6);
       value.writeUInt32BE(entry.count, at + 11);
       value.writeDoubleBE(entry.time, at + 15);
       at += CARRIED_BYTES;
       continue;
     }
-    // Read only here: a pending entry makes its key's bytes on demand.
     const keyBytes = journalEntry.keyBytes;
     value[at++] = KEYED;
     writeEntry(entry, value, at);

@@ -196,7 +196,7 @@ describe('a corrupt stored value', () => {
     ['garbled before its key', garbled(encodeJournalGroup([{ entry: { version: 3, position: 5, count: 1, time: 0 }, keyBytes: ledgerKeyBytes(a, 'c-1') }])), 'ledger entry c-1 of account/a'],
     ['cut short (no key)', Uint8Array.of(0xc1, 0xc1), 'ledger journal entry 1'],
     ['pointing at another stream\'s event', encodeJournalGroup([{ entry: { version: 3, position: 4, count: 1, time: 0 }, keyBytes: ledgerKeyBytes(a, 'c-1') }]), 'log position 4'],
-    ['carried, pointing past the log', encodeJournalGroup([{ entry: { version: 3, position: 9, count: 1, time: 0 }, keyBytes: '', print: fingerprintOf(ledgerKeyBytes(a, 'c-1')) }]), 'log position 9'],
+    ['carried, pointing past the log', encodeJournalGroup([{ entry: { version: 3, position: 9, count: 1, time: 0 }, print: fingerprintOf(ledgerKeyBytes(a, 'c-1')) }]), 'log position 9'],
   ] as const) {
     it(`a ledger entry ${name}: commandResult throws CorruptDataError naming ${key}`, async () => {
       await overwrite(path, 'ledger-journal', 1, bytes);
