@@ -8,7 +8,7 @@
 import { open } from 'lmdb';
 import { randomUUID } from 'node:crypto';
 import { markGroupedJournal } from '../storage/ledger-index.js';
-import { encodeJournalGroup, ledgerKeyBytes } from '../storage/ledger-keys.js';
+import { decodeJournalGroup, encodeJournalGroup, ledgerKeyBytes } from '../storage/ledger-keys.js';
 import { eventsPath } from '../storage/lmdb-event-log.js';
 import { createRuntime } from '../runtime/index.js';
 import { account } from '../fixtures/bank-account.js';
@@ -40,6 +40,23 @@ export async function fillLedger(dir: string, ids: readonly string[], entries: n
         }
       });
     }
+  } finally {
+    await env.close();
+  }
+  // A runtime's open must keep what was filled (once, it took a fill without the layout marker
+  // for an earlier version's journal and migrated it away, and the scenario timed an empty ledger).
+  await (await createRuntime({ path: dir, aggregates: [account] })).close();
+  const kept = await journalEntries(dir);
+  if (kept !== entries) throw new Error(`the aged ledger holds ${kept} of the ${entries} entries filled after a runtime opened it`);
+}
+
+/** How many entries the ledger journal of a closed data directory holds. */
+async function journalEntries(dir: string): Promise<number> {
+  const env = open({ path: eventsPath(dir), readOnly: true, maxDbs: 8 });
+  try {
+    let count = 0;
+    for (const { value } of env.openDB<Buffer, number>('ledger-journal', { encoding: 'binary' }).getRange()) count += decodeJournalGroup(value)?.length ?? 0;
+    return count;
   } finally {
     await env.close();
   }
