@@ -5,7 +5,8 @@
 // return another command's result: it costs one read (with a million ids, once in ~4,000 lookups).
 // Sequences below the floor (trimmed) are dead: they are skipped, and dropped when the table is
 // rebuilt. A slot is 8 bytes: the fingerprint and the sequence as an offset from `base`; a Map of
-// key strings would take ten times that per id.
+// key strings would take ten times that per id. The function is part of the on-disk format: a
+// carried ledger entry stores its key's fingerprint, not its key (a test pins its values).
 
 /** Fewest slots: growing from here costs nothing worth saving. */
 const MIN_SLOTS = 1_024;
