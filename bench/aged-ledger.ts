@@ -31,9 +31,11 @@ export async function fillLedger(dir: string, ids: readonly string[], entries: n
     const journal = env.openDB<Buffer, number>('ledger-journal', { encoding: 'binary' });
     await env.transaction(() => markGroupedJournal(env.openDB('meta', { useVersions: true })));
     for (let start = 0; start < entries; start += CHUNK) {
+      // A group ends with its chunk: a group crossing into the next chunk would share sequences with its first.
+      const end = Math.min(entries, start + CHUNK);
       env.transactionSync(() => {
-        for (let from = start; from < Math.min(entries, start + CHUNK); from += GROUP) {
-          const group = Array.from({ length: Math.min(GROUP, entries - from) }, (_, i) => ({
+        for (let from = start; from < end; from += GROUP) {
+          const group = Array.from({ length: Math.min(GROUP, end - from) }, (_, i) => ({
             entry, keyBytes: ledgerKeyBytes({ type: account.type, id: ids[(from + i) % ids.length]! }, randomUUID()),
           }));
           void journal.put(from + 1, encodeJournalGroup(group));
