@@ -311,18 +311,16 @@ export class LedgerIndex {
   /** Whether the pending entry at `index` is (stream, commandId)'s: its key, or its last event's stream and commandId. */
   private pendingIsOf(index: number, stream: StreamRef, commandId: string): boolean {
     const key = this.pendingKeys[index];
-    if (key) return key.commandId === commandId && key.stream.id === stream.id && key.stream.type === stream.type;
+    if (key) return names(key.stream.type, key.stream.id, key.commandId, stream, commandId);
     const events = this.pending[index]!.result.events;
-    const last = events[events.length - 1]!;
-    return last.metadata.commandId === commandId && last.aggregateId === stream.id && last.aggregateType === stream.type;
+    return carries(events[events.length - 1]!, stream, commandId);
   }
 
   /** A carried entry's result if its last event is of `stream` and carries `commandId`: the key is the event's. */
   private confirmCarried(found: CarriedEntry, stream: StreamRef, commandId: string): LedgerHit | undefined {
     const { position, count, time } = found;
     const event = this.store.eventAt(position);
-    if (event.aggregateType !== stream.type || event.aggregateId !== stream.id || event.metadata.commandId !== commandId) return undefined;
-    return { version: event.version, position, count, time, staged: undefined };
+    return carries(event, stream, commandId) ? { version: event.version, position, count, time, staged: undefined } : undefined;
   }
 
   /** The entries of the journal value at `key`, or CorruptDataError naming it. */
@@ -411,6 +409,16 @@ export class LedgerIndex {
 
 function keysOf<K extends Key>(db: Database<unknown, K>): K[] {
   return [...db.getKeys({ snapshot: false })];
+}
+
+/** Whether (type, id, commandId) is the key looked up: (stream, commandId). */
+function names(type: string, id: string, candidate: unknown, stream: StreamRef, commandId: string): boolean {
+  return candidate === commandId && id === stream.id && type === stream.type;
+}
+
+/** Whether `event` is of `stream` and carries `commandId` in its metadata: a carried entry's key. */
+function carries(event: StoredEvent, stream: StreamRef, commandId: string): boolean {
+  return names(event.aggregateType, event.aggregateId, event.metadata.commandId, stream, commandId);
 }
 
 function entryName(stream: StreamRef, commandId: string): string {
