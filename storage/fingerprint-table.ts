@@ -24,10 +24,13 @@ export function fingerprintOf(bytes: string): number {
 /** FNV-1a's starting hash: fingerprintOf(a + b) is finishFingerprint(hashText(hashText(FNV_OFFSET, a), b)). */
 export const FNV_OFFSET = 0x811c9dc5;
 
+/** FNV-1a's multiplier (32-bit). */
+export const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over one more piece of a key's text: a key is fingerprinted piece by piece with no string joined. */
 export function hashText(hash: number, text: string): number {
   let h = hash;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
   return h;
 }
 

@@ -116,6 +116,8 @@ export class LedgerIndex {
   private pendingKeys: Array<PendingKey | undefined> = [];
   /** The batch being filled and the sequences it records (consecutive). */
   private staging: { readonly batch: Batch; readonly from: number; to: number } | undefined;
+  /** The last batch trimInto looked at: retention is checked once per batch, not per append. */
+  private trimmed: Batch | undefined;
   /** The journal's groups in order: first sequence and the newest entry's time. */
   private groups: Array<{ readonly from: number; readonly newest: number }> = [];
   /** The last sequence issued (writer) or read (reader). */
@@ -214,10 +216,12 @@ export class LedgerIndex {
   /**
    * Removes, in `batch`, the oldest journal groups retention keeps no entry of (a few per commit,
    * one trim in flight). The log passes the batch of each append it stages, so no commit is made
-   * for trimming alone, and nothing is read: the groups' bounds and times are in memory.
+   * for trimming alone, and nothing is read: the groups' bounds and times are in memory. A batch
+   * is looked at once, with its first append: a group that expires while it fills goes with the next.
    */
   trimInto(batch: Batch): void {
-    if (this.trimming) return;
+    if (this.trimming || this.trimmed === batch) return;
+    this.trimmed = batch;
     const { groups } = this;
     // A group ends where the next begins; the last one at the last committed sequence.
     const lastOf = (i: number): number => (i + 1 < groups.length ? groups[i + 1]!.from - 1 : this.committedTo);

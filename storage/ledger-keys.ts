@@ -7,7 +7,7 @@
 // bytes, for a command whose last event carries its commandId. (Earlier versions wrote groups of
 // keyed entries with no tag, and before that one entry per journal value, the key after it, and
 // a table of key → entry; a writer migrates the last two on open, and the first reads as is.)
-import { FNV_OFFSET, finishFingerprint, fingerprintOf, hashText } from './fingerprint-table.js';
+import { FNV_OFFSET, FNV_PRIME, finishFingerprint, fingerprintOf, hashText } from './fingerprint-table.js';
 import type { StreamRef } from './keys.js';
 
 /** First byte of every ledger key: tells this layout from the array keys of earlier versions. */
@@ -53,11 +53,24 @@ export function ledgerKeyBytes(stream: StreamRef, commandId: string): string {
  */
 export function ledgerKeyFingerprint(stream: StreamRef, commandId: string): number {
   const { type, id } = stream;
-  if (!isPlain(type) || !isPlain(id) || !isPlain(commandId)) return fingerprintOf(ledgerKey(stream, commandId).toString('latin1'));
-  let hash = hashText(FNV_OFFSET, TAG_CHAR);
-  hash = hashText(hashText(hash, type), SEPARATOR);
-  hash = hashText(hashText(hash, id), SEPARATOR);
-  return finishFingerprint(hashText(hash, commandId));
+  // Each part hashed and checked in one pass (half the time of a check, then a hash).
+  let hash = hashPlain(hashText(FNV_OFFSET, TAG_CHAR), type);
+  if (!Number.isNaN(hash)) hash = hashPlain(hashText(hash, SEPARATOR), id);
+  if (!Number.isNaN(hash)) hash = hashPlain(hashText(hash, SEPARATOR), commandId);
+  return !Number.isNaN(hash) ? finishFingerprint(hash) : fingerprintOf(ledgerKey(stream, commandId).toString('latin1'));
+}
+
+/** hashText over a plain part (its key bytes are its text: see isPlain), or NaN for any other. */
+function hashPlain(hash: number, part: string): number {
+  let h = hash;
+  // A NUL makes `code - 1` negative and a non-ASCII unit sets a bit above 0x7f: either shows in `units`.
+  let units = 0;
+  for (let i = 0; i < part.length; i++) {
+    const code = part.charCodeAt(i);
+    units |= code | (code - 1);
+    h = Math.imul(h ^ code, FNV_PRIME);
+  }
+  return units >= 0 && units < 0x80 ? h : Number.NaN;
 }
 
 function isPlain(part: string): boolean {
