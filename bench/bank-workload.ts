@@ -3,6 +3,7 @@
 // seeded PRNG so every system and every round sees the same commands in the same order. Each
 // deposit and withdrawal carries a payment memo so that its event is ~100 bytes once encoded, the
 // event size every target of DESIGN.md assumes; throughput counts accepted commands only.
+import { randomUUID } from 'node:crypto';
 import { pick, seededRandom } from '../fixtures/seeded-random.js';
 import { createEventCodec } from '../storage/codec.js';
 
@@ -74,6 +75,29 @@ export function bankCommand(workload: BankWorkload, i: number): BankCommand {
   const amount = workload.amount[i]!;
   const memo = memoOf(i);
   return workload.withdrawal[i] === 1 ? { type: 'withdraw', amount, memo } : { type: 'deposit', amount, memo };
+}
+
+/** Characters of a UUID's text: every commandId of the workload is one. */
+const UUID_CHARS = 36;
+
+/**
+ * `count` random UUIDs, drawn up front like the rest of the workload, as the bytes a request
+ * carries them in (one after the other, latin1): the commandIds a run sends, in order.
+ */
+export function createCommandIds(count: number): Buffer {
+  const bytes = Buffer.allocUnsafe(count * UUID_CHARS);
+  for (let i = 0; i < count; i++) bytes.write(randomUUID(), i * UUID_CHARS, 'latin1');
+  return bytes;
+}
+
+/**
+ * CommandId `i` of `ids`: a new string each call, read from the bytes as a server reads the id
+ * from a request. Not randomUUID() at send time: generating ids is the client's work, and Node's
+ * randomUUID builds its text from 20 concatenated pieces, which cost the runtime a flattening and
+ * the collector 20 objects per id (~9% of the rate in issue 10's measurement, docs/benchmarks.md).
+ */
+export function commandIdOf(ids: Buffer, i: number): string {
+  return ids.toString('latin1', i * UUID_CHARS, (i + 1) * UUID_CHARS);
 }
 
 /**
