@@ -46,7 +46,7 @@ export function markGroupedJournal(meta: Database): void {
 
 /** How long createRuntime keeps a commandId by default: a day. */
 export const DEFAULT_RETENTION_MS = 86_400_000;
-/** How many commandIds createRuntime keeps by default (the newest; 16–32 MB of fingerprints). */
+/** How many commandIds createRuntime keeps by default (the newest; 32 MB of fingerprints). */
 export const DEFAULT_RETENTION_COUNT = 1_000_000;
 /** Groups a commit removes at most, so that no commit carries thousands of removals. */
 const TRIM_GROUPS = 256;

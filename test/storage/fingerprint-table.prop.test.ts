@@ -66,6 +66,8 @@ describe('fingerprint table', () => {
     expect(table.find(print(200_000))).toEqual([200_000]);
     expect(table.find(print(1))).toBeUndefined();
     expect(table.bytes, '1,000 live ids: at most 4,096 slots of 8 bytes').toBeLessThanOrEqual(4_096 * 8);
+    // As many adds as the live entries at least between two rebuilds (sized to half full, every ~50).
+    expect(table.rebuilds, 'rebuilt at most once per 1,000 adds').toBeLessThanOrEqual(200_000 / 1_000 + 1);
   });
 
   it('tells apart keys that differ in one bit of one byte, in the bits that pick a slot too', () => {
