@@ -15,7 +15,8 @@
 // is carried, 23 bytes (fingerprint, position, count, time) against ~85 with a UUID key, and a
 // candidate is confirmed against that event. The bytes each commit writes and fsyncs set its
 // latency, and with it the throughput of a full pipeline: with keyed entries only, a commandId on
-// every command ran at 0.74x of the rate without; carried, 0.79x (docs/benchmarks.md).
+// every command ran at 0.74x of the rate without; carried, 0.79x, and 0.85x once the bench stopped
+// generating ids in its timed part (docs/benchmarks.md).
 import type { Database, Key } from 'lmdb';
 import { CorruptDataError } from './errors.js';
 import type { StagedAppend, StoredEvent, StreamRef } from './event-log.js';
