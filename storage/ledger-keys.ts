@@ -153,11 +153,19 @@ function writeWtf8(text: string, target: Buffer, offset: number): void {
   }
 }
 
+/** Whether `bytes` hold an encoded surrogate (0xED 0xA0-0xBF …); found natively, as keys are read per timer fired. */
+function hasEncodedSurrogate(bytes: Buffer): boolean {
+  for (let at = bytes.indexOf(0xed); at !== -1; at = bytes.indexOf(0xed, at + 1)) {
+    if (bytes[at + 1]! >= 0xa0) return true;
+  }
+  return false;
+}
+
 /** Decodes UTF-8 bytes, keeping the code points of encoded surrogates (WTF-8) as lone surrogates. */
 function readWtf8(bytes: Uint8Array): string {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   // Only an encoded surrogate (0xED 0xA0-0xBF ...) differs from UTF-8, which Buffer reads exactly.
-  if (!buffer.some((byte, i) => byte === 0xed && buffer[i + 1]! >= 0xa0)) return buffer.toString('utf8');
+  if (!hasEncodedSurrogate(buffer)) return buffer.toString('utf8');
   let text = '';
   for (let i = 0; i < buffer.length;) {
     const byte = buffer[i]!;
