@@ -107,8 +107,8 @@ export class LedgerIndex {
   /**
    * Entries staged into batches whose commit has not settled (sequences committedTo + 1 … seq, in
    * order), in columns, not an object per command: the staged append (its result is the entry's
-   * version, position and count), the time, the fingerprint of a carried entry (-1: keyed), and
-   * a keyed entry's key. Held until their commit, these would otherwise be the objects a young
+   * version, position and count), the time, the key's fingerprint, and a keyed entry's key
+   * (undefined: carried). Held until their commit, these would otherwise be the objects a young
    * collection copies.
    */
   private pending: StagedAppend[] = [];
@@ -162,16 +162,18 @@ export class LedgerIndex {
 
   /**
    * Records a staged command, handled now: its entry (the staged result) joins `batch`'s journal
-   * group. `carried`: its last event's metadata holds `commandId` (the entry then points at that
-   * event instead of holding the key).
+   * group, carried when its last event carries `commandId` (the entry then points at that event
+   * instead of holding the key).
    */
-  record(stream: StreamRef, commandId: string, staged: StagedAppend, batch: Batch, carried: boolean): void {
+  record(stream: StreamRef, commandId: string, staged: StagedAppend, batch: Batch): void {
     this.keyOf(stream, commandId);
     const seq = ++this.seq;
     this.fingerprints.add(this.keyPrint, seq);
+    const events = staged.result.events;
+    const carried = events.length > 0 && carries(events[events.length - 1]!, stream, commandId);
     this.pending.push(staged);
     this.pendingTimes.push(this.store.now());
-    this.pendingPrints.push(carried ? this.keyPrint : -1);
+    this.pendingPrints.push(this.keyPrint);
     this.pendingKeys.push(carried ? undefined : { stream, commandId });
     if (this.staging?.batch === batch) {
       this.staging.to = seq;
@@ -208,10 +210,9 @@ export class LedgerIndex {
 
   /** The pending entry at `index` as written: made when its commit writes it, so it dies young. */
   private journalEntry(index: number): JournalEntry {
-    const print = this.pendingPrints[index]!;
-    if (print !== -1) return { entry: this.entryAt(index), print };
-    const { stream, commandId } = this.pendingKeys[index]!;
-    return { entry: this.entryAt(index), keyBytes: ledgerKeyBytes(stream, commandId) };
+    const key = this.pendingKeys[index];
+    if (!key) return { entry: this.entryAt(index), print: this.pendingPrints[index]! };
+    return { entry: this.entryAt(index), keyBytes: ledgerKeyBytes(key.stream, key.commandId) };
   }
 
   /**

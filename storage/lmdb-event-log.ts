@@ -328,10 +328,7 @@ export class LmdbEventLog implements EventLog {
     const staged = new Staged(result, batch.done, stream);
     if (timers !== undefined) this.timers.stage(batch, stream, timers);
     const ledger = this.ledgerIndex!;
-    if (commandId !== undefined) {
-      const carried = stored.length > 0 && stored[stored.length - 1]!.metadata.commandId === commandId;
-      ledger.record(stream, commandId, staged, batch, carried);
-    }
+    if (commandId !== undefined) ledger.record(stream, commandId, staged, batch);
     // Trimming rides along in this commit: a commit and an fsync of its own would cost more.
     ledger.trimInto(batch);
     return staged;
