@@ -44,6 +44,11 @@ export interface ActorHost {
   snapshotFailed(error: unknown, stream: StreamRef): void;
   /** A command or query for `stream` was refused with MailboxFullError. */
   mailboxFull(stream: StreamRef): void;
+  /**
+   * When set, an actor loads only once this resolves (`after`: the writes of its previous
+   * incarnation), and fails what waits if it rejects: a cluster node first syncs the stream with the log.
+   */
+  readonly beforeLoad?: ((stream: StreamRef, after: Promise<unknown> | undefined) => Promise<void>) | undefined;
 }
 
 interface CommandWork {
@@ -159,7 +164,9 @@ export class AggregateActor {
   /** Rebuilds the actor from disk once `after` (writes of a previous incarnation) has settled. */
   load(after?: Promise<unknown>): void {
     this.status = 'loading';
-    if (after) after.then(() => this.loadNow(), () => this.loadNow());
+    const gate = this.host.beforeLoad?.(this.stream, after);
+    if (gate) gate.then(() => this.loadNow(), (error: unknown) => this.loadFailed(error));
+    else if (after) after.then(() => this.loadNow(), () => this.loadNow());
     else this.loadNow();
   }
 
@@ -238,13 +245,16 @@ export class AggregateActor {
       this.host.rehydrated(this.stream.type, (performance.now() - started) / 1000);
     } catch (error) {
       // The stream cannot be rebuilt (schema drift, corrupt data): fail what waits; retry on next use.
-      this.status = 'failed';
-      this.failure = error;
-      for (const work of this.mailbox?.drain() ?? []) this.fail(work, error);
-      return;
+      return this.loadFailed(error);
     }
     const mailbox = this.mailbox;
     while (mailbox && this.status === 'ready' && mailbox.length > 0) this.run(mailbox.shift()!);
+  }
+
+  private loadFailed(error: unknown): void {
+    this.status = 'failed';
+    this.failure = error;
+    for (const work of this.mailbox?.drain() ?? []) this.fail(work, error);
   }
 
   private run(work: Work): void {
@@ -409,7 +419,7 @@ export class AggregateActor {
 
   private maybeSnapshot(before: number, staged: StagedAppend): void {
     const every = this.definition.snapshotEvery;
-    const { version, position } = staged.result;
+    const { version } = staged.result;
     if (every === 0 || Math.floor(version / every) === Math.floor(before / every)) return;
     // Taken now, while the actor is exactly at `version`; written only once those events are durable.
     const state = this.actor!.getPersistedSnapshot();
@@ -420,7 +430,8 @@ export class AggregateActor {
     if (problem !== undefined) return this.host.snapshotFailed(new EncodingError(this.name, `its snapshot at version ${version}`, problem), this.stream);
     const fingerprint = this.definition.fingerprint;
     staged.commit.then(
-      () => this.host.log.putSnapshot(this.stream, { version, position, fingerprint, state }).then(() => this.host.snapshotWritten()),
+      // The position is read once durable: a cluster node learns it only when the log's message is back.
+      () => this.host.log.putSnapshot(this.stream, { version, position: staged.result.position, fingerprint, state }).then(() => this.host.snapshotWritten()),
       () => undefined, // the events failed: there is nothing to snapshot
     ).catch((error: unknown) => this.host.snapshotFailed(error, this.stream));
   }

@@ -27,3 +27,14 @@ export class ActorLimitError extends RehydraError {
     );
   }
 }
+
+/** Cluster mode could not start: NATS unreachable, credentials refused, or the log's stream or lease bucket not usable. */
+export class ClusterUnavailableError extends RehydraError {
+  constructor(
+    readonly servers: string,
+    what: string,
+    cause: unknown,
+  ) {
+    super('ERR_CLUSTER_UNAVAILABLE', `cluster on ${servers}: ${what} (${String((cause as Error)?.message ?? cause)})`, { cause });
+  }
+}

@@ -10,6 +10,7 @@ import type { ProjectionDefinition } from '../projections/define-projection.js';
 import type { Inspect } from '../actors/inspection.js';
 import type { RuntimeLogger } from './runtime-log.js';
 import type { RuntimeOptions } from './types.js';
+import { resolveClusterOptions, type ResolvedClusterOptions } from './cluster/cluster-options.js';
 
 /** RuntimeOptions with every default filled in. */
 export interface ResolvedOptions {
@@ -28,11 +29,13 @@ export interface ResolvedOptions {
   readonly metricsRegistry: Registry;
   readonly inspect: Inspect | undefined;
   readonly logger: RuntimeLogger | undefined;
+  /** Cluster mode's options; undefined: the embedded log. */
+  readonly cluster: ResolvedClusterOptions | undefined;
 }
 
 const KNOWN = new Set([
   'path', 'aggregates', 'projections', 'durability', 'mailboxCapacity', 'idleTimeoutMs', 'maxActiveActors', 'workers', 'maxEventBytes',
-  'commandIdRetentionMs', 'commandIdRetentionCount', 'metrics', 'inspect', 'logger',
+  'commandIdRetentionMs', 'commandIdRetentionCount', 'metrics', 'inspect', 'logger', 'cluster',
 ]);
 
 function integer(name: string, value: unknown, fallback: number, min: number): number {
@@ -139,5 +142,6 @@ export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
     metricsRegistry: metricsRegistryOf(options.metrics),
     inspect: inspectOf(options.inspect),
     logger: loggerOf(options.logger),
+    cluster: options.cluster === undefined ? undefined : resolveClusterOptions(options.cluster),
   };
 }

@@ -16,7 +16,7 @@ export class Registry {
   constructor(
     private readonly maxActive: number,
     private readonly idleTimeoutMs: number,
-    private readonly passivated: () => void,
+    private readonly passivated: (actor: AggregateActor) => void,
   ) {}
 
   get size(): number {
@@ -96,7 +96,12 @@ export class Registry {
     actor.stop();
     this.live.delete(actor.stream.type, actor.stream.id);
     this.order.delete(actor);
-    this.passivated();
+    this.passivated(actor);
+  }
+
+  /** Passivates every idle actor `stale` picks (a cluster node's actors of a partition whose owner changed). */
+  evict(stale: (actor: AggregateActor) => boolean): void {
+    for (const actor of this.order) if (actor.idle && stale(actor)) this.passivate(actor);
   }
 
   /** Stops every actor (on close, once all are idle). */

@@ -10,7 +10,7 @@ import { rehydrate, versionPastHead } from '../actors/replay.js';
 import { upcast } from '../actors/upcast.js';
 import type { DueTimer, EventLog, ReadAllOptions, ReadStreamOptions, StoredEvent } from '../storage/event-log.js';
 import { LIMITS, streamName, type StreamRef } from '../storage/keys.js';
-import { openLmdbEventLog } from '../storage/lmdb-event-log.js';
+import { openLmdbEventLog, type LmdbEventLog } from '../storage/lmdb-event-log.js';
 import { RuntimeClosedError } from '../storage/errors.js';
 import { InvalidCommandError } from '../actors/errors.js';
 import { UnknownProjectionError } from '../projections/errors.js';
@@ -35,6 +35,10 @@ import { TimerScheduler } from './timer-scheduler.js';
 import { RuntimeLog } from './runtime-log.js';
 import { loadTracing, type Tracing } from './tracing.js';
 import type { Inspect } from '../actors/inspection.js';
+import { openClusterNode, type ClusterHost, type ClusterNode } from './cluster/cluster-node.js';
+import type { ResolvedClusterOptions } from './cluster/cluster-options.js';
+import { ERROR_CLASSES } from './cluster/error-classes.js';
+import type { ForwardedCall } from './cluster/forwarding.js';
 
 /**
  * Opens a data directory and starts a runtime serving the given aggregates.
@@ -51,17 +55,37 @@ export function openRuntime(options: RuntimeOptions, clock?: RuntimeClock): Prom
   const resolved = resolveOptions(options);
   const { path, durability, maxEventBytes, commandIdRetentionMs, commandIdRetentionCount } = resolved;
   const log = openLmdbEventLog({ path, durability, maxEventBytes, commandIdRetentionMs, commandIdRetentionCount, clock: clock && (() => clock.now()) });
-  return startRuntime(resolved, log, clock);
+  return resolved.cluster ? startClusterRuntime(resolved, resolved.cluster, log, clock) : startRuntime(resolved, log, clock);
+}
+
+/** A runtime as one node of a cluster: `replica` becomes the local copy of the cluster's log. */
+async function startClusterRuntime(options: ResolvedOptions, cluster: ResolvedClusterOptions, replica: LmdbEventLog, clock?: RuntimeClock): Promise<Runtime> {
+  let node: ClusterNode;
+  try {
+    node = await openClusterNode(cluster, replica, options.maxEventBytes, ERROR_CLASSES);
+  } catch (error) {
+    await replica.close();
+    throw error;
+  }
+  try {
+    await node.open();
+  } catch (error) {
+    await node.close();
+    throw error;
+  }
+  const runtime = await startRuntime(options, node.log, clock, node);
+  await node.serve(runtime as RehydraRuntime);
+  return runtime;
 }
 
 /** Starts a runtime on an already open log (tests open it with fault injection); not public. */
-export async function startRuntime(options: ResolvedOptions, log: EventLog, clock: RuntimeClock = SYSTEM_CLOCK): Promise<Runtime> {
+export async function startRuntime(options: ResolvedOptions, log: EventLog, clock: RuntimeClock = SYSTEM_CLOCK, cluster?: ClusterNode): Promise<Runtime> {
   let prometheus: PrometheusMetrics;
   try {
     // First, so a registry that holds another open runtime's metrics refuses this one before anything starts.
     prometheus = new PrometheusMetrics(options.metricsRegistry, options.aggregates.keys());
   } catch (error) {
-    await log.close();
+    await (cluster ? cluster.close() : log.close());
     throw error;
   }
   let projections: ProjectionHost | undefined;
@@ -84,18 +108,19 @@ export async function startRuntime(options: ResolvedOptions, log: EventLog, cloc
       });
     } catch (error) {
       prometheus.unregister();
-      await log.close();
+      await (cluster ? cluster.close() : log.close());
       throw error;
     }
   }
-  return new RehydraRuntime(options, log, projections, clock, prometheus, runtimeLog, tracing);
+  return new RehydraRuntime(options, log, projections, clock, prometheus, runtimeLog, tracing, cluster);
 }
 
 const NO_OPTIONS: SendOptions = Object.freeze({});
 
-class RehydraRuntime implements Runtime, ActorHost {
+class RehydraRuntime implements Runtime, ActorHost, ClusterHost {
   readonly mailboxCapacity: number;
   readonly inspect: Inspect | undefined;
+  readonly beforeLoad: ActorHost['beforeLoad'];
   private readonly metricsRecorder = new MetricsRecorder();
   private readonly registry: Registry;
   private readonly sweeper: NodeJS.Timeout | undefined;
@@ -112,20 +137,27 @@ class RehydraRuntime implements Runtime, ActorHost {
     private readonly prometheus: PrometheusMetrics,
     private readonly runtimeLog: RuntimeLog,
     private readonly tracing: Tracing | undefined,
+    private readonly cluster: ClusterNode | undefined,
   ) {
     if (projections) log.onDurable((head) => projections.notify(head));
     log.onCommit((events, seconds) => prometheus.committed(events, seconds));
     prometheus.readFrom(() => this.scrapeView());
     this.mailboxCapacity = options.mailboxCapacity;
     this.inspect = options.inspect;
-    this.registry = new Registry(options.maxActiveActors, options.idleTimeoutMs, () => this.metricsRecorder.passivations++);
+    this.registry = new Registry(options.maxActiveActors, options.idleTimeoutMs, (actor) => {
+      this.metricsRecorder.passivations++;
+      cluster?.log.forget(actor.stream);
+    });
+    // A cluster node's actor loads once its stream is synced with the log (its owner may have changed).
+    this.beforeLoad = cluster && ((stream, after) => cluster.ready(stream, after));
     if (options.idleTimeoutMs > 0) {
       this.sweeper = setInterval(() => this.registry.sweep(performance.now()), Math.min(options.idleTimeoutMs, 1_000));
       this.sweeper.unref();
     }
     const m = this.metricsRecorder;
     const startedAt = clock.now();
-    this.scheduler = new TimerScheduler(log, clock, (timer) => this.fireTimer(timer), {
+    // A cluster node fires the timers of the partitions it serves; every node indexes them all.
+    this.scheduler = new TimerScheduler(cluster ?? log, clock, (timer) => this.fireTimer(timer), {
       fired: (timer, latenessMs) => {
         const overdue = timer.dueAt < startedAt;
         m.timerFired(latenessMs, overdue);
@@ -155,6 +187,9 @@ class RehydraRuntime implements Runtime, ActorHost {
       // Admitted at the door (well formed, known, valid for its schema): a refused command never queues.
       const admitted = admit(definition, aggregateId, command);
       if (options !== NO_OPTIONS) checkSendOptions(aggregateType, aggregateId, options);
+      if (this.cluster && !this.cluster.serves({ type: aggregateType, id: aggregateId })) {
+        return this.cluster.forward({ op: 'send', type: aggregateType, id: aggregateId, command: admitted, options }) as Promise<SendResult>;
+      }
       const now = performance.now();
       // withActor without a closure per command in the usual case, a live actor.
       const live = this.registry.use(aggregateType, aggregateId, now);
@@ -180,6 +215,9 @@ class RehydraRuntime implements Runtime, ActorHost {
     } catch (error) {
       return { accepted: false, error };
     }
+    if (this.cluster && !this.cluster.serves({ type: aggregateType, id: aggregateId })) {
+      return this.cluster.forward({ op: 'explain', type: aggregateType, id: aggregateId, command: admitted }) as Promise<Explanation>;
+    }
     return this.withActor(definition, aggregateId, performance.now(), (actor) => actor.explain(admitted));
   }
 
@@ -188,6 +226,7 @@ class RehydraRuntime implements Runtime, ActorHost {
     const stream = { type: aggregateType, id: aggregateId };
     if (typeof options !== 'object' || options === null) throw new TypeError(`the options of state(${streamName(stream)}) must be an object`);
     if (options.version === undefined && options.at === undefined) {
+      if (this.cluster && !this.cluster.serves(stream)) return this.cluster.forward({ op: 'state', type: aggregateType, id: aggregateId }) as Promise<AggregateState>;
       return this.withActor(definition, aggregateId, performance.now(), (actor) => actor.state());
     }
     if (options.version !== undefined && (!Number.isSafeInteger(options.version) || options.version < 0)) {
@@ -276,6 +315,23 @@ class RehydraRuntime implements Runtime, ActorHost {
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
+  }
+
+  // ClusterHost
+
+  /** Runs a call another node forwarded to this one, the owner. */
+  readonly local = (call: ForwardedCall): Promise<unknown> => {
+    if (call.op === 'send') return this.send(call.type, call.id, call.command!, call.options ?? NO_OPTIONS);
+    if (call.op === 'explain') return this.explain(call.type, call.id, call.command!);
+    return this.state(call.type, call.id);
+  };
+
+  ownershipChanged(partition: number, owned: boolean): void {
+    // Live actors of the partition are stale once another node may have written it: dropped when idle.
+    const cluster = this.cluster!;
+    this.registry.evict((actor) => cluster.partitionOf(actor.stream) === partition);
+    // Its timers are this node's to fire now.
+    if (owned && !this.closing) this.scheduler.armed(this.clock.now());
   }
 
   // ActorHost
@@ -397,6 +453,8 @@ class RehydraRuntime implements Runtime, ActorHost {
     if (this.metricsRecorder.outstanding > 0) {
       await new Promise<void>((resolve) => (this.drained = resolve));
     }
+    // Every command taken here is acknowledged: the other nodes may take this one's partitions now.
+    await this.cluster?.stopServing();
     if (this.sweeper) clearInterval(this.sweeper);
     this.registry.clear();
     // A delivery still scheduled would read the closed environment and throw outside any caller.
@@ -404,7 +462,7 @@ class RehydraRuntime implements Runtime, ActorHost {
     // A scrape from here on would read closed projections and storage.
     this.prometheus.unregister();
     await this.projections?.close();
-    await this.log.close();
+    await (this.cluster ? this.cluster.close() : this.log.close());
   }
 }
 

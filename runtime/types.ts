@@ -11,6 +11,7 @@ import type { ProjectionDefinition } from '../projections/define-projection.js';
 import type { Projection } from '../projections/projection-controller.js';
 import type { Inspect } from '../actors/inspection.js';
 import type { RuntimeLogger } from './runtime-log.js';
+import type { ClusterOptions } from './cluster/cluster-options.js';
 
 export type { AggregateState, SendOptions, SendResult } from '../actors/types.js';
 export type { Explanation } from '../actors/explain.js';
@@ -71,6 +72,12 @@ export interface RuntimeOptions {
   readonly logger?: RuntimeLogger;
   /** Where the runtime's prom-client metrics go (see MetricsOptions). @default a registry of the runtime's own */
   readonly metrics?: MetricsOptions;
+  /**
+   * Cluster mode: run this runtime as one node of a cluster on NATS JetStream (see ClusterOptions
+   * and docs/operations.md, "Running a cluster"). `path` then holds this node's replica of the log,
+   * its snapshots, projection views and timer index. @default none (the embedded LMDB log)
+   */
+  readonly cluster?: ClusterOptions;
 }
 
 /** Options of the runtime's Prometheus metrics (prom-client). */

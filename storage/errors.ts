@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'ERR_ACTOR_LIMIT'
   | 'ERR_APPLY'
   | 'ERR_CLI_USAGE'
+  | 'ERR_CLUSTER_UNAVAILABLE'
   | 'ERR_CONCURRENCY'
   | 'ERR_CORRUPT_DATA'
   | 'ERR_ENCODING'

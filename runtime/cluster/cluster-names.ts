@@ -1,0 +1,56 @@
+// Every name a cluster uses on NATS, in one place: docs/operations.md's permissions block lists
+// the same ones. A stream's subject carries its partition, so an operator can tell load apart, and
+// its type and id in base64url, since an id may hold any character and subject tokens may not.
+import { fnv1a } from '../../storage/id-hash.js';
+import type { StreamRef } from '../../storage/keys.js';
+
+/** The NATS names of one cluster. */
+export class ClusterNames {
+  /** The JetStream stream holding the log. */
+  readonly stream: string;
+  /** The key-value bucket holding partition leases and node heartbeats. */
+  readonly bucket: string;
+  /** Every subject of the log (the stream's subject filter). */
+  readonly logSubjects: string;
+  /** The queue group every node's forwarding subscriptions join. */
+  readonly queue: string;
+
+  constructor(
+    readonly name: string,
+    readonly partitions: number,
+  ) {
+    this.stream = `REHYDRA_${name}`;
+    this.bucket = `rehydra_${name}`;
+    this.logSubjects = `rehydra.${name}.log.>`;
+    this.queue = `rehydra.${name}`;
+  }
+
+  /** The partition of a stream: FNV-1a of its type and id (the same on every node and every release). */
+  partitionOf(stream: StreamRef): number {
+    return fnv1a(`${stream.type}\u0000${stream.id}`) % this.partitions;
+  }
+
+  /** The subject a stream's messages are published on; JetStream checks expected sequences per subject. */
+  subjectOf(stream: StreamRef, partition = this.partitionOf(stream)): string {
+    return `rehydra.${this.name}.log.${partition}.${base64url(stream.type)}.${base64url(stream.id)}`;
+  }
+
+  /** The subject commands and queries for a partition are forwarded on; its owner subscribes. */
+  rpcSubject(partition: number): string {
+    return `rehydra.${this.name}.rpc.${partition}`;
+  }
+
+  /** The lease key of a partition in the bucket. */
+  leaseKey(partition: number): string {
+    return `lease.${partition}`;
+  }
+
+  /** The heartbeat key of a node in the bucket. */
+  nodeKey(nodeId: string): string {
+    return `node.${nodeId}`;
+  }
+}
+
+function base64url(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url');
+}

@@ -1,0 +1,126 @@
+// send, state and explain for an aggregate another node owns travel to that node over NATS
+// request/reply. The owner of a partition subscribes to its subject (in a queue group, so a
+// hand-over with two subscribers still delivers once); a node that no longer serves the partition
+// answers "retry", and "no responders" (nobody serves it yet) is retried too, until the request's
+// time is up. A reply that does not come in time leaves the outcome unknown: the caller gets a
+// PersistenceError and retries with the same commandId, which is what makes that retry safe.
+import { Packr } from 'msgpackr';
+import { RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { Command, SendOptions } from '../../actors/types.js';
+import { PersistenceError, RuntimeClosedError } from '../../storage/errors.js';
+import { streamName, type StreamRef } from '../../storage/keys.js';
+import type { ClusterNames } from './cluster-names.js';
+import { fromWire, toWire, type ErrorClasses, type WireError } from './wire-errors.js';
+
+/** A call forwarded to an aggregate's owner. */
+export interface ForwardedCall {
+  readonly op: 'send' | 'state' | 'explain';
+  readonly type: string;
+  readonly id: string;
+  readonly command?: Command;
+  readonly options?: SendOptions;
+}
+
+type Reply = { readonly ok: unknown } | { readonly error: WireError } | { readonly explainError: WireError } | { readonly retry: true };
+
+/** The owner's side: runs a forwarded call on this node, as if it had been made here. */
+export type LocalCalls = (call: ForwardedCall) => Promise<unknown>;
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+/** Pause before asking again when nobody serves the partition (a hand-over under way). */
+const RETRY_MS = 25;
+
+/** Both sides of forwarding on one node. */
+export class Forwarding {
+  private readonly subscriptions = new Map<number, Subscription>();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly names: ClusterNames,
+    private readonly nodeId: string,
+    private readonly serves: (partition: number) => boolean,
+    private readonly local: LocalCalls,
+    private readonly classes: ErrorClasses,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Answers the partition's forwarded calls from now on. */
+  serve(partition: number): void {
+    if (this.subscriptions.has(partition)) return;
+    const subscription = this.nc.subscribe(this.names.rpcSubject(partition), {
+      queue: this.names.queue,
+      callback: (error, message) => {
+        if (!error) void this.answer(partition, message);
+      },
+    });
+    this.subscriptions.set(partition, subscription);
+  }
+
+  /** Stops answering the partition's calls (they go to its next owner). */
+  unserve(partition: number): void {
+    this.subscriptions.get(partition)?.unsubscribe();
+    this.subscriptions.delete(partition);
+  }
+
+  /** Stops answering every call. */
+  close(): void {
+    for (const partition of [...this.subscriptions.keys()]) this.unserve(partition);
+  }
+
+  /** Runs `call` on the owner of `partition` and returns its result, or throws its error. */
+  async call(partition: number, call: ForwardedCall): Promise<unknown> {
+    const stream: StreamRef = { type: call.type, id: call.id };
+    const deadline = performance.now() + this.timeoutMs;
+    const payload = packr.pack(call);
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new PersistenceError(streamName(stream), new Error(`no node served partition ${partition} within ${this.timeoutMs} ms`));
+      let reply: Reply;
+      try {
+        const message = await this.nc.request(this.names.rpcSubject(partition), payload, { timeout: Math.ceil(left) });
+        reply = packr.unpack(message.data) as Reply;
+      } catch (error) {
+        if (error instanceof RequestError && error.isNoResponders()) {
+          await pause(RETRY_MS);
+          continue;
+        }
+        if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) {
+          throw new PersistenceError(streamName(stream), new Error(
+            `no reply from the owner of partition ${partition} within ${this.timeoutMs} ms: the outcome is unknown; retry with the same commandId`));
+        }
+        throw new PersistenceError(streamName(stream), error);
+      }
+      if ('retry' in reply) {
+        await pause(RETRY_MS);
+        continue;
+      }
+      if ('error' in reply) throw fromWire(reply.error, this.classes, this.nodeId);
+      if ('explainError' in reply) return { accepted: false, error: fromWire(reply.explainError, this.classes, this.nodeId) };
+      return reply.ok;
+    }
+  }
+
+  private async answer(partition: number, message: Msg): Promise<void> {
+    let reply: Reply;
+    if (!this.serves(partition)) reply = { retry: true };
+    else {
+      try {
+        const value = await this.local(packr.unpack(message.data) as ForwardedCall);
+        const explained = value as { accepted?: boolean; error?: unknown };
+        reply = explained && explained.accepted === false && 'error' in explained ? { explainError: toWire(explained.error) } : { ok: value };
+      } catch (error) {
+        // A node closing hands its calls over, as one that lost the partition does.
+        reply = error instanceof RuntimeClosedError ? { retry: true } : { error: toWire(error) };
+      }
+    }
+    try {
+      message.respond(packr.pack(reply));
+    } catch {
+      // The connection is closing: the caller's request times out and reports the outcome unknown.
+    }
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

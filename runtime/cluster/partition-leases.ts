@@ -1,0 +1,170 @@
+// Who serves which partition. Every node writes a heartbeat key and watches the bucket; the live
+// nodes are those whose heartbeat changed within the last lease period, as seen on the watcher's
+// own clock (no clock is compared across machines). Each partition belongs to the live node that
+// rendezvous hashing ranks first, so a join or a leave moves only the partitions it must, and no
+// node coordinates the others. Ownership is a lease key taken with create or compare-and-set and
+// renewed every quarter period:
+// - the owner serves a partition only within three quarters of a period from the start of its
+//   last successful renewal, so it stops before anyone else may take the lease;
+// - another node takes a lease only when its revision has not changed for a whole period (as it saw it).
+// Leases only place work: the expected-sequence check on every append is what keeps a stream whole.
+import type { KV, KvWatchEntry } from '@nats-io/kv';
+import type { QueuedIterator } from '@nats-io/transport-node';
+import type { ClusterNames } from './cluster-names.js';
+import { rendezvousOwner } from './rendezvous.js';
+
+/**
+ * How much of a lease period its owner serves after starting a renewal: the quarter left covers a
+ * watcher seeing that renewal late and clocks running at slightly different rates.
+ */
+const SERVE_FRACTION = 0.75;
+
+/** What the rest of the node hears about its partitions. */
+export interface LeaseEvents {
+  gained(partition: number): void;
+  lost(partition: number): void;
+}
+
+interface Seen {
+  readonly revision: number;
+  /** When this node saw the revision appear (performance.now()). */
+  readonly at: number;
+  readonly deleted: boolean;
+  readonly node: string | undefined;
+}
+
+interface Held {
+  readonly revision: number;
+  /** When the write that produced `revision` was started (performance.now()). */
+  readonly from: number;
+}
+
+/** The node's leases and its view of the other nodes. */
+export class PartitionLeases {
+  private readonly held = new Map<number, Held>();
+  private readonly seen = new Map<string, Seen>();
+  private readonly value: Uint8Array;
+  private watcher: QueuedIterator<KvWatchEntry> | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly kv: KV,
+    private readonly names: ClusterNames,
+    private readonly nodeId: string,
+    private readonly leaseMs: number,
+    private readonly events: LeaseEvents,
+  ) {
+    this.value = new TextEncoder().encode(JSON.stringify({ node: nodeId }));
+  }
+
+  /** Starts watching and takes the partitions this node should own that are free; resolves after the first round. */
+  async start(): Promise<void> {
+    this.watcher = await this.kv.watch();
+    void this.watch(this.watcher);
+    await this.tick();
+    this.ticker = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.leaseMs / 4)));
+  }
+
+  /** True while this node may write the partition (see the file comment). */
+  serves(partition: number): boolean {
+    const held = this.held.get(partition);
+    return held !== undefined && performance.now() - held.from < this.leaseMs * SERVE_FRACTION;
+  }
+
+  /** The partitions this node holds now. */
+  owned(): number[] {
+    return [...this.held.keys()].filter((partition) => this.serves(partition));
+  }
+
+  /** Stops renewing; gives back every lease and the heartbeat, so the others take over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.ticker);
+    await this.ticking;
+    const releases = [...this.held].map(([partition, held]) => this.release(partition, held));
+    await Promise.allSettled([...releases, this.kv.delete(this.names.nodeKey(this.nodeId))]);
+    this.watcher?.stop();
+  }
+
+  private async watch(watcher: QueuedIterator<KvWatchEntry>): Promise<void> {
+    try {
+      for await (const entry of watcher) {
+        let node: string | undefined;
+        if (entry.operation === 'PUT' && entry.key.startsWith('lease.')) node = (entry.json<{ node?: string }>()).node;
+        this.seen.set(entry.key, { revision: entry.revision, at: performance.now(), deleted: entry.operation !== 'PUT', node });
+      }
+    } catch {
+      // The watcher ends with the connection; renewals fail then too, and serves() lapses.
+    }
+  }
+
+  private tick(): Promise<void> {
+    if (this.stopped || this.ticking) return this.ticking ?? Promise.resolve();
+    this.ticking = this.round().finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async round(): Promise<void> {
+    const from = performance.now();
+    const heartbeat = this.kv.put(this.names.nodeKey(this.nodeId), this.value).then(() => undefined, () => {
+      // Unreachable NATS: the renewals fail as well, and serving lapses on time.
+    });
+    const live = this.liveNodes(from);
+    const steps: Promise<void>[] = [heartbeat];
+    for (let partition = 0; partition < this.names.partitions; partition++) {
+      steps.push(this.step(partition, rendezvousOwner(partition, live) === this.nodeId, from));
+    }
+    await Promise.all(steps);
+  }
+
+  /** The nodes whose heartbeat changed within the last lease period, this one included. */
+  private liveNodes(now: number): string[] {
+    const live = new Set([this.nodeId]);
+    for (const [key, seen] of this.seen) {
+      if (key.startsWith('node.') && !seen.deleted && now - seen.at < this.leaseMs) live.add(key.slice('node.'.length));
+    }
+    return [...live];
+  }
+
+  private async step(partition: number, wanted: boolean, from: number): Promise<void> {
+    const held = this.held.get(partition);
+    if (held && !wanted) return this.release(partition, held);
+    if (held) return this.write(partition, () => this.kv.update(this.names.leaseKey(partition), this.value, held.revision), from);
+    if (!wanted) return;
+    const key = this.names.leaseKey(partition);
+    const seen = this.seen.get(key);
+    if (!seen || seen.deleted) return this.write(partition, () => this.kv.create(key, this.value), from);
+    // Ours from an earlier run of this node, or left by a node silent for a whole period: taken over.
+    if (seen.node === this.nodeId || from - seen.at >= this.leaseMs) {
+      return this.write(partition, () => this.kv.update(key, this.value, seen.revision), from);
+    }
+  }
+
+  /** Takes or renews a lease; losing the compare-and-set (or NATS) means the partition is not ours. */
+  private async write(partition: number, write: () => Promise<number>, from: number): Promise<void> {
+    const had = this.held.has(partition);
+    try {
+      const revision = await write();
+      if (this.stopped) return;
+      this.held.set(partition, { revision, from });
+      if (!had) this.events.gained(partition);
+    } catch {
+      if (!had) return;
+      this.held.delete(partition);
+      this.events.lost(partition);
+    }
+  }
+
+  /** Stops serving first, then deletes the lease (if still ours) so its next owner need not wait. */
+  private async release(partition: number, held: Held): Promise<void> {
+    this.held.delete(partition);
+    this.events.lost(partition);
+    try {
+      await this.kv.delete(this.names.leaseKey(partition), { previousSeq: held.revision });
+    } catch {
+      // Taken over meanwhile, or NATS unreachable: the lease lapses on its own.
+    }
+  }
+}
