@@ -305,6 +305,7 @@ class RehydraRuntime implements Runtime, ActorHost, ClusterHost {
       timerLateness: m.latenessSummary(),
       headPosition: this.log.headPosition(),
       projections: this.projectionMetrics(),
+      ...(this.cluster && { cluster: { nodeId: this.cluster.nodeId, partitions: this.cluster.owned().sort((x, y) => x - y) } }),
     };
   }
 

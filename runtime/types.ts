@@ -186,6 +186,8 @@ export interface RuntimeMetrics {
   readonly headPosition: number;
   /** Per projection: position and lag behind the head. */
   readonly projections: Readonly<Record<string, { readonly position: number; readonly lag: number }>>;
+  /** Cluster mode only: this node's id and the partitions it serves now, ascending. */
+  readonly cluster?: { readonly nodeId: string; readonly partitions: readonly number[] };
 }
 
 /** A running rehydra instance. */

@@ -207,6 +207,11 @@ export class ClusterEventLog implements EventLog {
 
   /** Publishes the chain's queued appends in one message that expects the stream's last sequence. */
   private publish(chain: Chain): void {
+    if (this.failure !== undefined) {
+      // The replica stopped: nothing published now could be confirmed.
+      for (const pending of chain.queue.splice(0)) this.settleFailed(pending, new PersistenceError(streamName(pending.append.stream), this.failure));
+      return;
+    }
     const origin = `${this.origin}${++this.published}`;
     const { batch, payload } = this.nextMessage(chain, origin);
     this.awaiting.set(origin, batch);
@@ -251,12 +256,11 @@ export class ClusterEventLog implements EventLog {
     if (this.failure !== undefined) return;
     try {
       const message = decodeLogMessage(data, sequence);
+      // Left among the awaited until every append is staged: if one cannot be, fail() settles them all.
       const mine = this.awaiting.get(message.origin);
-      if (mine) this.awaiting.delete(message.origin);
       let commit: Promise<void> | undefined;
       message.appends.forEach((append, index) => {
         const staged = this.replicate(append, sequence);
-        if (!staged) return;
         commit = staged.commit;
         const pending = mine?.[index];
         if (pending) {
@@ -266,6 +270,7 @@ export class ClusterEventLog implements EventLog {
           }, (error: unknown) => this.settleFailed(pending, new PersistenceError(streamName(append.stream), error)));
         }
       });
+      if (mine) this.awaiting.delete(message.origin);
       this.tail = commit ?? this.tail;
       this.tail.then(() => this.replicated.advance(sequence), (error: unknown) => this.fail(error));
     } catch (error) {
@@ -280,18 +285,17 @@ export class ClusterEventLog implements EventLog {
   }
 
   /**
-   * Stages one append of a message into the replica; undefined when the replica has it already
-   * (a restart reads again from the last event it held, which may be older than its last message).
+   * Stages one append of a message into the replica. A restart reads again from the message of
+   * the replica's last event, so a message with events is never read twice: its events, ledger
+   * entry and timers were committed together or not at all. A stream version that does not follow
+   * on is a fork in the log, which the expected sequence rules out: it stops the replica, loudly.
    */
-  private replicate(append: StreamAppend, sequence: number): StagedAppend | undefined {
-    const { stream, commandId, events } = append;
-    if (commandId !== undefined && this.local.commandResult(stream, commandId)) return undefined;
-    const version = this.local.streamVersion(stream);
+  private replicate(append: StreamAppend, sequence: number): StagedAppend {
+    const { events } = append;
     if (events.length === 0) {
-      // A timer row's removal: housekeeping of the deadline index, applied to the stream as it is.
-      return this.local.stage({ ...append, expectedVersion: version });
+      // A timer row's removal (read again after a restart, it removes nothing): applied to the stream as it is.
+      return this.local.stage({ ...append, expectedVersion: this.local.streamVersion(append.stream) });
     }
-    if (version >= append.expectedVersion + events.length) return undefined;
     return this.local.stage({
       ...append,
       events: events.map((event) => ({ type: event.type, data: event.data, metadata: { ...event.metadata, streamSequence: sequence } })),

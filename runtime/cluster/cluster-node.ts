@@ -38,7 +38,7 @@ export async function openClusterNode(options: ResolvedClusterOptions, local: Re
   try {
     const names = new ClusterNames(options.name, options.partitions);
     const jsm = await jetstreamManager(nc);
-    await ensureStream(jsm, names, options.replicas, where);
+    await ensureLogStream(jsm, names, options.replicas, where);
     const js = jetstream(nc);
     let kv;
     try {
@@ -53,7 +53,8 @@ export async function openClusterNode(options: ResolvedClusterOptions, local: Re
   }
 }
 
-async function ensureStream(jsm: JetStreamManager, names: ClusterNames, replicas: number, where: string): Promise<void> {
+/** Creates the log's stream, or checks the one there has this cluster's subjects and replicas. */
+export async function ensureLogStream(jsm: JetStreamManager, names: ClusterNames, replicas: number, where: string): Promise<void> {
   try {
     const info = await jsm.streams.info(names.stream).catch((error: unknown) => {
       if ((error as { code?: unknown }).code === '404' || /not found/i.test(String((error as Error).message))) return undefined;
