@@ -14,7 +14,7 @@ import { PersistenceError } from '../../storage/errors.js';
 import type { StagedAppend, StoredEvent, StreamRef } from '../../storage/event-log.js';
 import { openLmdbEventLog } from '../../storage/lmdb-event-log.js';
 import { removeDir, tempDataDir } from '../fixtures/storage-kit.js';
-import { startNatsCluster, type NatsCluster } from '../support/nats-servers.js';
+import { startNatsCluster, type NatsCluster } from '../../fixtures/nats-servers.js';
 
 let nats: NatsCluster;
 let nc: NatsConnection;

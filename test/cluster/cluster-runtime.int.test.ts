@@ -13,7 +13,7 @@ import { order } from '../../fixtures/order.js';
 import type { Balance } from '../../fixtures/balances.projection.js';
 import { removeDir, tempDataDir } from '../fixtures/storage-kit.js';
 import { ClusterNames } from '../../runtime/cluster/cluster-names.js';
-import { startNatsCluster, type NatsCluster } from '../support/nats-servers.js';
+import { startNatsCluster, type NatsCluster } from '../../fixtures/nats-servers.js';
 
 const LEASE_MS = 1_000;
 const balances = defineProjection({ name: 'balances', module: balancesProjectionUrl() });
