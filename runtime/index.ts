@@ -32,7 +32,8 @@ export {
   ProjectionModuleError,
 } from '../projections/errors.js';
 export type { ProjectionModuleProblem } from '../projections/errors.js';
-export { UnknownAggregateError, ActorLimitError } from './errors.js';
+export { UnknownAggregateError, ActorLimitError, ClusterUnavailableError } from './errors.js';
+export type { ClusterOptions, ClusterConnection } from './cluster/cluster-options.js';
 export { openEventLog } from '../storage/lmdb-event-log.js';
 export type { EventLogOptions } from '../storage/lmdb-event-log.js';
 export type {

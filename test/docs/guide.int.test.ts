@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, expect, test } from 'vitest';
+import { startNatsCluster } from '../../fixtures/nats-servers.js';
 
 const run = promisify(execFile);
 const built = (name: string): string => fileURLToPath(new URL(`../../dist/docs/examples/guide/${name}.js`, import.meta.url));
@@ -83,3 +84,17 @@ test('the observing section: a command traced from the request through decide, c
     '@xstate.actor account/a-1, @xstate.event account/a-1, @xstate.snapshot account/a-1',
   ]);
 });
+
+test('the cluster section: two nodes split the partitions, run each command on its owner, and hand over on close', async () => {
+  const nats = await startNatsCluster({ nodes: 1 });
+  try {
+    const { stdout } = await run(process.execPath, [built('cluster')], { cwd: tempDir(), env: { ...process.env, NATS_URL: nats.urls } });
+    const guide = readFileSync(new URL('../../docs/guide.md', import.meta.url), 'utf8');
+    const shown = /<!-- output: docs\/examples\/guide\/cluster\.ts -->\n```text\n([\s\S]*?)```/.exec(guide)?.[1];
+    expect(shown).toBeDefined();
+    expect(stdout).toBe(shown);
+    expect(stdout).toMatch(/^a serves 3 partitions, b serves 5\n/);
+  } finally {
+    await nats.stop();
+  }
+}, 60_000);

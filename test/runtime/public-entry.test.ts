@@ -6,7 +6,7 @@ describe('the rehydra entry', () => {
   it('exports exactly the public API', async () => {
     const entry = await import('rehydra');
     expect(Object.keys(entry).sort()).toEqual([
-      'ActorLimitError', 'ApplyError', 'ConcurrencyError', 'CorruptDataError', 'EncodingError', 'IllegalEventError', 'InvalidCommandError',
+      'ActorLimitError', 'ApplyError', 'ClusterUnavailableError', 'ConcurrencyError', 'CorruptDataError', 'EncodingError', 'IllegalEventError', 'InvalidCommandError',
       'MailboxFullError', 'NonDeterministicMachineError', 'NotADataDirectoryError', 'PersistenceError', 'ProjectionFailedError',
       'ProjectionHandlerTimeoutError', 'ProjectionModuleError', 'ProjectionTimeoutError', 'ProjectionUpcastersError', 'ReadOnlyStorageError', 'RehydraError', 'ReplayError', 'RuntimeClosedError', 'SizeLimitError',
       'StorageLockedError', 'UnknownAggregateError', 'UnknownCommandError', 'UnknownProjectionError', 'UpcastError',
