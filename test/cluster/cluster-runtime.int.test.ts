@@ -223,6 +223,23 @@ describe('cluster mode: nodes coming and going', () => {
     for (let i = 0; i < 16; i++) expect(await b.state('account', `h-${i}`)).toMatchObject({ version: 2, context: { balance: i + 1 } });
   });
 
+  it('moves a pending timer with its partition: the next owner fires it, once', async () => {
+    const [a, b] = await twoNodes();
+    const ids = Array.from({ length: 40 }, (_, i) => `t-${i}`).filter((id) => ownerOf([a, b], 'order', id) === a).slice(0, 3);
+    expect(ids).toHaveLength(3);
+    for (const id of ids) await b.send('order', id, { type: 'place', total: 10, windowMs: 1_500 });
+    // a owns them and would fire them; it closes first, and b takes its partitions.
+    await a.close();
+    await eventually(() => {
+      for (const id of ids) {
+        const events = [...b.readStream('order', id)];
+        expect(events.map((event) => [event.version, event.metadata.timer === true])).toEqual([[1, false], [2, true]]);
+      }
+    });
+    for (const id of ids) expect((await b.state('order', id)).value).toBe('expired');
+    expect(b.metrics().timersFired).toBe(3);
+  });
+
   it('takes a dead-silent node\'s partitions within two lease periods', async () => {
     const name = clusterName();
     const a = await node(name, 'a');
