@@ -107,6 +107,8 @@ export class ClusterEventLog implements EventLog {
     private readonly maxPayload: number,
     private readonly maxEventBytes: number,
     private readonly publishTimeoutMs: number,
+    /** Told once if the replica stops following the log (not on close): the node should hand its partitions over. */
+    private readonly stopped: (error: unknown) => void = () => undefined,
   ) {
     this.origin = `${nodeId}.${Date.now().toString(36)}.`;
   }
@@ -303,9 +305,10 @@ export class ClusterEventLog implements EventLog {
   }
 
   /** The replica cannot follow the log any more (a message it cannot store): every waiter fails, and so does every later append. */
-  private fail(error: unknown): void {
+  private fail(error: unknown, closing = false): void {
     if (this.failure !== undefined) return;
     this.failure = error;
+    if (!closing) this.stopped(error);
     this.replicated.fail(error);
     for (const batch of this.awaiting.values()) for (const pending of batch) this.settleFailed(pending, error);
     this.awaiting.clear();
@@ -375,7 +378,7 @@ export class ClusterEventLog implements EventLog {
   async close(): Promise<void> {
     await this.messages?.close();
     await this.ingesting;
-    this.fail(new Error('the log is closed'));
+    this.fail(new Error('the log is closed'), true);
     await this.local.close();
   }
 }

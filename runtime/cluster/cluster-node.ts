@@ -105,7 +105,9 @@ export class ClusterNode {
         this.host?.ownershipChanged(partition, false);
       },
     });
-    this.log = new ClusterEventLog(local, js, jsm, names, options.nodeId, this.leases, maxPayload, maxEventBytes, options.requestTimeoutMs);
+    // A node whose replica cannot follow the log cannot serve: its partitions go to the others.
+    this.log = new ClusterEventLog(local, js, jsm, names, options.nodeId, this.leases, maxPayload, maxEventBytes, options.requestTimeoutMs,
+      () => void this.stopServing());
   }
 
   get nodeId(): string {

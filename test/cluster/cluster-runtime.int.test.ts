@@ -253,6 +253,18 @@ describe('cluster mode: nodes coming and going', () => {
     for (let i = 0; i < 16; i++) expect(await b.state('account', `s-${i}`)).toMatchObject({ version: 2 });
   });
 
+  it('hands over every partition of a node whose replica can no longer follow the log', async () => {
+    const [a, b] = await twoNodes();
+    const ids = Array.from({ length: 40 }, (_, i) => `f-${i}`).filter((id) => ownerOf([a, b], 'account', id) === a).slice(0, 3);
+    for (const id of ids) await b.send('account', id, { type: 'open', owner: 'ann', initial: 1 });
+    // The fault: a's replica refuses every write from here on (its LMDB log is closed under it).
+    await (a as unknown as { cluster: { log: { local: { close(): Promise<void> } } } }).cluster.log.local.close();
+    await b.send('account', 'f-trigger', { type: 'open', owner: 'bob', initial: 1 });
+    await eventually(() => expect(b.metrics().cluster!.partitions).toEqual([0, 1, 2, 3, 4, 5, 6, 7]));
+    expect(a.metrics().cluster!.partitions).toEqual([]);
+    for (const id of ids) expect(await b.send('account', id, { type: 'deposit', amount: 1 })).toMatchObject({ version: 2 });
+  });
+
   it('resumes a restarted node\'s replica where it stopped: no event twice, none missing', async () => {
     const name = clusterName();
     const path = tempDataDir();
