@@ -73,6 +73,10 @@ export interface PartitionGate {
 const MESSAGE_SLACK = 1_024;
 /** Bytes a record grows by in the replica (header, checksum, `streamSequence`): a stricter bound on an event's size at its owner. */
 const RECORD_SLACK = 64;
+/** A reader that delivered nothing for this long (ms) is checked against the stream, and restarted if behind. */
+const STALL_MS = 2_000;
+/** Pause (ms) before a reader that ended is started again. */
+const RESTART_MS = 100;
 /** Appends of one stream sent in one message at most: bounds the work one message holds up in every replica. */
 const MAX_APPENDS_PER_MESSAGE = 256;
 
@@ -92,7 +96,14 @@ export class ClusterEventLog implements EventLog {
   private readonly origin: string;
   private published = 0;
   private messages: ConsumerMessages | undefined;
-  private ingesting: Promise<void> | undefined;
+  private following: Promise<void> | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** The JetStream sequence of the last message staged into the replica. */
+  private ingested = 0;
+  /** When a message last arrived, or the reader was last found up to date (performance.now()). */
+  private progressAt = 0;
+  private checking = false;
   /** The replica's last commit: messages are marked replicated in order, after it. */
   private tail: Promise<void> = Promise.resolve();
   private failure: unknown;
@@ -126,14 +137,47 @@ export class ClusterEventLog implements EventLog {
       throw new TypeError(`${this.local.path} holds events that did not come from a cluster (the event at position ${head} has no metadata.streamSequence): give each node a data directory of its own`);
     }
     this.replicated.advance(from);
-    const consumer = await this.js.consumers.get(this.names.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 });
-    this.messages = await consumer.consume({ max_messages: 4_096 });
-    const messages = this.messages;
-    this.ingesting = (async () => {
-      for await (const message of messages) this.ingest(message.seq, message.data);
-    })().catch((error: unknown) => this.fail(error));
+    this.ingested = from;
+    this.progressAt = performance.now();
     const info = await this.jsm.streams.info(this.names.stream);
+    this.following = this.follow();
+    this.watchdog = setInterval(() => void this.checkProgress(), STALL_MS / 2);
+    this.watchdog.unref();
     await this.replicatedTo(info.state.last_seq);
+  }
+
+  /**
+   * Reads the stream from the message after the last one staged, for as long as the log is open.
+   * The reader is an ordered consumer, which lives on one server: when that server dies (or the
+   * watchdog finds the reader stalled) a new one starts where the old one stopped.
+   */
+  private async follow(): Promise<void> {
+    while (!this.closed && this.failure === undefined) {
+      try {
+        const consumer = await this.js.consumers.get(this.names.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.ingested + 1 });
+        // Short pulls: the server's heartbeats come every second, so a dead server is noticed soon.
+        this.messages = await consumer.consume({ max_messages: 4_096, expires: 2_000 });
+        for await (const message of this.messages) this.ingest(message.seq, message.data);
+      } catch {
+        // The consumer's server went away, or NATS is unreachable for now: read again.
+      }
+      if (!this.closed) await new Promise((resolve) => setTimeout(resolve, RESTART_MS));
+    }
+  }
+
+  /** Restarts the reader when no message came for a while although the stream holds newer ones. */
+  private async checkProgress(): Promise<void> {
+    if (this.closed || this.checking || performance.now() - this.progressAt < STALL_MS) return;
+    this.checking = true;
+    try {
+      const info = await this.jsm.streams.info(this.names.stream);
+      if (info.state.last_seq > this.ingested && performance.now() - this.progressAt >= STALL_MS) void this.messages?.close();
+      this.progressAt = performance.now();
+    } catch {
+      // NATS unreachable: nothing to read from anyway; checked again at the next tick.
+    } finally {
+      this.checking = false;
+    }
   }
 
   /** Resolves once the replica holds every message up to `sequence`. */
@@ -255,7 +299,10 @@ export class ClusterEventLog implements EventLog {
 
   /** Takes one JetStream message into the replica (in stream order), and settles this node's appends it carries. */
   private ingest(sequence: number, data: Uint8Array): void {
-    if (this.failure !== undefined) return;
+    // A new reader may deliver again what the one before it had delivered.
+    if (this.failure !== undefined || sequence <= this.ingested) return;
+    this.ingested = sequence;
+    this.progressAt = performance.now();
     try {
       const message = decodeLogMessage(data, sequence);
       // Left among the awaited until every append is staged: if one cannot be, fail() settles them all.
@@ -376,8 +423,10 @@ export class ClusterEventLog implements EventLog {
 
   /** Stops reading the stream (every publish of this node has settled by now: the runtime drained first), then closes the replica. */
   async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.watchdog);
     await this.messages?.close();
-    await this.ingesting;
+    await this.following;
     this.fail(new Error('the log is closed'), true);
     await this.local.close();
   }

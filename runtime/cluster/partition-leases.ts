@@ -46,6 +46,7 @@ export class PartitionLeases {
   private readonly value: Uint8Array;
   private watcher: QueuedIterator<KvWatchEntry> | undefined;
   private ticker: NodeJS.Timeout | undefined;
+  private expiry: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
 
@@ -82,6 +83,7 @@ export class PartitionLeases {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.ticker);
+    clearTimeout(this.expiry);
     await this.ticking;
     const releases = [...this.held].map(([partition, held]) => this.release(partition, held));
     await Promise.allSettled([...releases, this.kv.delete(this.names.nodeKey(this.nodeId))]);
@@ -117,6 +119,27 @@ export class PartitionLeases {
       steps.push(this.step(partition, rendezvousOwner(partition, live) === this.nodeId, from));
     }
     await Promise.all(steps);
+    this.wakeAtNextExpiry();
+  }
+
+  /**
+   * Looks again the moment another node's heartbeat or lease could lapse, rather than at the next
+   * quarter-period tick: a dead node's partitions are taken over a lease period after it went quiet.
+   */
+  private wakeAtNextExpiry(): void {
+    if (this.stopped) return;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [key, seen] of this.seen) {
+      if (seen.deleted || key === this.names.nodeKey(this.nodeId) || seen.node === this.nodeId) continue;
+      const lapse = seen.at + this.leaseMs;
+      if (lapse > now) next = Math.min(next, lapse);
+    }
+    clearTimeout(this.expiry);
+    if (next !== Number.POSITIVE_INFINITY) {
+      this.expiry = setTimeout(() => void this.tick(), next - now + 1);
+      this.expiry.unref();
+    }
   }
 
   /** The nodes whose heartbeat changed within the last lease period, this one included. */
