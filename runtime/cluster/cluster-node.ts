@@ -29,10 +29,23 @@ const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** Connects to NATS and opens the log; the node serves nothing until `serve`. */
 export async function openClusterNode(options: ResolvedClusterOptions, local: ReplicaLog, maxEventBytes: number, classes: ErrorClasses): Promise<ClusterNode> {
   const where = options.servers.join(',');
+  const name = options.connection.name ?? `rehydra-${options.name}-${options.nodeId}`;
+  // noAsyncTraces: the client would otherwise build an Error (with its stack) per request, to
+  // report a failure's caller; that was the largest single cost of a node under load.
+  const connectAs = (purpose: string): Promise<NatsConnection> =>
+    connect({ ...options.connection, servers: options.servers, name: `${name}-${purpose}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true });
   let nc: NatsConnection;
+  let leasesNc: NatsConnection;
   try {
-    nc = await connect({ ...options.connection, servers: options.servers, name: options.connection.name ?? `rehydra-${options.name}-${options.nodeId}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    nc = await connectAs('log');
   } catch (error) {
+    throw new ClusterUnavailableError(where, 'cannot connect to NATS', error);
+  }
+  try {
+    // Leases get a connection of their own: renewals must not queue behind the log's traffic.
+    leasesNc = await connectAs('leases');
+  } catch (error) {
+    await nc.close();
     throw new ClusterUnavailableError(where, 'cannot connect to NATS', error);
   }
   try {
@@ -42,13 +55,13 @@ export async function openClusterNode(options: ResolvedClusterOptions, local: Re
     const js = jetstream(nc);
     let kv;
     try {
-      kv = await new Kvm(js).create(names.bucket, { replicas: options.replicas, history: 1 });
+      kv = await new Kvm(jetstream(leasesNc)).create(names.bucket, { replicas: options.replicas, history: 1 });
     } catch (error) {
       throw new ClusterUnavailableError(where, `cannot open the lease bucket "${names.bucket}"`, error);
     }
-    return new ClusterNode(nc, names, options, local, maxEventBytes, classes, jsm, js, kv);
+    return new ClusterNode(nc, leasesNc, names, options, local, maxEventBytes, classes, jsm, js, kv);
   } catch (error) {
-    await nc.close();
+    await Promise.allSettled([nc.close(), leasesNc.close()]);
     throw error;
   }
 }
@@ -85,6 +98,7 @@ export class ClusterNode {
 
   constructor(
     private readonly nc: NatsConnection,
+    private readonly leasesNc: NatsConnection,
     readonly names: ClusterNames,
     private readonly options: ResolvedClusterOptions,
     local: ReplicaLog,
@@ -175,12 +189,12 @@ export class ClusterNode {
     await this.leases.stop();
   }
 
-  /** Closes the log (and its replica), then the connection. */
+  /** Closes the log (and its replica), then the connections. */
   async close(): Promise<void> {
     try {
       await this.log.close();
     } finally {
-      await this.nc.close();
+      await Promise.allSettled([this.nc.close(), this.leasesNc.close()]);
     }
   }
 }

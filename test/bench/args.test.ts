@@ -15,18 +15,27 @@ function mistake(argv: readonly string[]): UsageError {
   throw new Error(`no usage error for ${argv.join(' ')}`);
 }
 
+const CLUSTER_KEYS = ['cluster.raw.publish', 'cluster.commands', 'cluster.failover'];
+
 describe('parseBenchArgs', () => {
   it('reads no options as a full run of every scenario', () => {
-    expect(parseBenchArgs([], KEYS)).toEqual({ help: false, quick: false, only: undefined, compare: undefined });
+    expect(parseBenchArgs([], KEYS)).toEqual({ help: false, quick: false, cluster: false, only: undefined, compare: undefined });
   });
 
   it('reads --quick, --only with prefixes, --compare and -h', () => {
     expect(parseBenchArgs(['--quick', '--only', 'raw.*, commands.10k', '--compare=old.json', '-h'], KEYS)).toEqual({
       help: true,
       quick: true,
+      cluster: false,
       only: ['raw.*', 'commands.10k'],
       compare: 'old.json',
     });
+  });
+
+  it('reads --cluster, whose --only names cluster scenarios only', () => {
+    expect(parseBenchArgs(['--cluster', '--only', 'cluster.raw.*'], KEYS, CLUSTER_KEYS)).toMatchObject({ cluster: true, only: ['cluster.raw.*'] });
+    expect(() => parseBenchArgs(['--cluster', '--only', 'commands.10k'], KEYS, CLUSTER_KEYS)).toThrow('--only: no scenario "commands.10k" (expected one of cluster.raw.publish');
+    expect(() => parseBenchArgs(['--only', 'cluster.commands'], KEYS, CLUSTER_KEYS)).toThrow('names cluster scenarios, which run under --cluster only');
   });
 
   it.each([

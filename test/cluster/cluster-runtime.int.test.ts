@@ -245,8 +245,9 @@ describe('cluster mode: nodes coming and going', () => {
     const a = await node(name, 'a');
     const b = await node(name, 'b');
     for (let i = 0; i < 16; i++) await a.send('account', `s-${i}`, { type: 'open', owner: 'ann', initial: i });
-    // Closing the connection under a's runtime, as a crash would: a renews nothing and releases nothing.
-    await (a as unknown as { cluster: { nc: { close(): Promise<void> } } }).cluster.nc.close();
+    // Closing the connections under a's runtime, as a crash would: a renews nothing and releases nothing.
+    const { nc, leasesNc } = (a as unknown as { cluster: Record<'nc' | 'leasesNc', { close(): Promise<void> }> }).cluster;
+    await Promise.all([nc.close(), leasesNc.close()]);
     const started = performance.now();
     for (let i = 0; i < 16; i++) await b.send('account', `s-${i}`, { type: 'deposit', amount: 1 });
     expect(performance.now() - started).toBeLessThan(2 * LEASE_MS + 500);
