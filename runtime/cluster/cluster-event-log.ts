@@ -74,7 +74,7 @@ const MESSAGE_SLACK = 1_024;
 /** Bytes a record grows by in the replica (header, checksum, `streamSequence`): a stricter bound on an event's size at its owner. */
 const RECORD_SLACK = 64;
 /** A reader that delivered nothing for this long (ms) is checked against the stream, and restarted if behind. */
-const STALL_MS = 2_000;
+const STALL_MS = 1_000;
 /** Pause (ms) before a reader that ended is started again. */
 const RESTART_MS = 100;
 /** Appends of one stream sent in one message at most: bounds the work one message holds up in every replica. */

@@ -12,8 +12,6 @@ export class ClusterNames {
   readonly bucket: string;
   /** Every subject of the log (the stream's subject filter). */
   readonly logSubjects: string;
-  /** The queue group every node's forwarding subscriptions join. */
-  readonly queue: string;
 
   constructor(
     readonly name: string,
@@ -22,7 +20,6 @@ export class ClusterNames {
     this.stream = `REHYDRA_${name}`;
     this.bucket = `rehydra_${name}`;
     this.logSubjects = `rehydra.${name}.log.>`;
-    this.queue = `rehydra.${name}`;
   }
 
   /** The partition of a stream: FNV-1a of its type and id (the same on every node and every release). */
@@ -35,9 +32,9 @@ export class ClusterNames {
     return `rehydra.${this.name}.log.${partition}.${base64url(stream.type)}.${base64url(stream.id)}`;
   }
 
-  /** The subject commands and queries for a partition are forwarded on; its owner subscribes. */
-  rpcSubject(partition: number): string {
-    return `rehydra.${this.name}.rpc.${partition}`;
+  /** The subject calls forwarded to a node travel on; that node subscribes. */
+  rpcSubject(nodeId: string): string {
+    return `rehydra.${this.name}.rpc.${nodeId}`;
   }
 
   /** The lease key of a partition in the bucket. */

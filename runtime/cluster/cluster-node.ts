@@ -110,14 +110,8 @@ export class ClusterNode {
   ) {
     const maxPayload = nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
     this.leases = new PartitionLeases(kv, names, options.nodeId, options.leaseMs, {
-      gained: (partition) => {
-        this.forwarding?.serve(partition);
-        this.host?.ownershipChanged(partition, true);
-      },
-      lost: (partition) => {
-        this.forwarding?.unserve(partition);
-        this.host?.ownershipChanged(partition, false);
-      },
+      gained: (partition) => this.host?.ownershipChanged(partition, true),
+      lost: (partition) => this.host?.ownershipChanged(partition, false),
     });
     // A node whose replica cannot follow the log cannot serve: its partitions go to the others.
     this.log = new ClusterEventLog(local, js, jsm, names, options.nodeId, this.leases, maxPayload, maxEventBytes, options.requestTimeoutMs,
@@ -140,7 +134,9 @@ export class ClusterNode {
   /** Starts taking leases and answering forwarded calls. */
   async serve(host: ClusterHost): Promise<void> {
     this.host = host;
-    this.forwarding = new Forwarding(this.nc, this.names, this.options.nodeId, (partition) => this.leases.serves(partition), host.local, this.classes, this.options.requestTimeoutMs);
+    this.forwarding = new Forwarding(this.nc, this.names, this.options.nodeId, (partition) => this.leases.serves(partition),
+      (partition) => this.leases.holderOf(partition), host.local, this.classes, this.options.requestTimeoutMs);
+    this.forwarding.start();
     await this.leases.start();
   }
 

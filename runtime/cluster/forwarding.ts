@@ -1,9 +1,11 @@
 // send, state and explain for an aggregate another node owns travel to that node over NATS
-// request/reply. The owner of a partition subscribes to its subject (in a queue group, so a
-// hand-over with two subscribers still delivers once); a node that no longer serves the partition
-// answers "retry", and "no responders" (nobody serves it yet) is retried too, until the request's
-// time is up. A reply that does not come in time leaves the outcome unknown: the caller gets a
-// PersistenceError and retries with the same commandId, which is what makes that retry safe.
+// request/reply. Each node answers on a subject of its own, and a caller sends to the node the
+// lease bucket names as the partition's holder: a node that froze (a long pause) keeps its
+// subscription on the server, but once its lease is taken its name is no longer the one callers
+// read. A node that does not serve the partition (any more, or yet) answers "retry", as does
+// "no responders" and "no holder yet", until the request's time is up. A reply that does not come
+// in time leaves the outcome unknown: the caller gets a PersistenceError and retries with the same
+// commandId, which is what makes that retry safe.
 import { Packr } from 'msgpackr';
 import { RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Command, SendOptions } from '../../actors/types.js';
@@ -15,6 +17,8 @@ import { fromWire, toWire, type ErrorClasses, type WireError } from './wire-erro
 /** A call forwarded to an aggregate's owner. */
 export interface ForwardedCall {
   readonly op: 'send' | 'state' | 'explain';
+  /** The aggregate's partition: the owner checks it still serves it. */
+  readonly partition?: number;
   readonly type: string;
   readonly id: string;
   readonly command?: Command;
@@ -32,52 +36,52 @@ const RETRY_MS = 25;
 
 /** Both sides of forwarding on one node. */
 export class Forwarding {
-  private readonly subscriptions = new Map<number, Subscription>();
+  private subscription: Subscription | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly names: ClusterNames,
     private readonly nodeId: string,
     private readonly serves: (partition: number) => boolean,
+    /** The node the lease bucket names as the partition's holder, as this node last saw it. */
+    private readonly holderOf: (partition: number) => string | undefined,
     private readonly local: LocalCalls,
     private readonly classes: ErrorClasses,
     private readonly timeoutMs: number,
   ) {}
 
-  /** Answers the partition's forwarded calls from now on. */
-  serve(partition: number): void {
-    if (this.subscriptions.has(partition)) return;
-    const subscription = this.nc.subscribe(this.names.rpcSubject(partition), {
-      queue: this.names.queue,
+  /** Answers calls forwarded to this node from now on. */
+  start(): void {
+    this.subscription ??= this.nc.subscribe(this.names.rpcSubject(this.nodeId), {
       callback: (error, message) => {
-        if (!error) void this.answer(partition, message);
+        if (!error) void this.answer(message);
       },
     });
-    this.subscriptions.set(partition, subscription);
   }
 
-  /** Stops answering the partition's calls (they go to its next owner). */
-  unserve(partition: number): void {
-    this.subscriptions.get(partition)?.unsubscribe();
-    this.subscriptions.delete(partition);
-  }
-
-  /** Stops answering every call. */
+  /** Stops answering calls (they go to each partition's next holder). */
   close(): void {
-    for (const partition of [...this.subscriptions.keys()]) this.unserve(partition);
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
   }
 
   /** Runs `call` on the owner of `partition` and returns its result, or throws its error. */
   async call(partition: number, call: ForwardedCall): Promise<unknown> {
     const stream: StreamRef = { type: call.type, id: call.id };
     const deadline = performance.now() + this.timeoutMs;
-    const payload = packr.pack(call);
+    const payload = packr.pack({ ...call, partition });
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) throw new PersistenceError(streamName(stream), new Error(`no node served partition ${partition} within ${this.timeoutMs} ms`));
+      const holder = this.holderOf(partition);
+      if (holder === undefined) {
+        // Between two holders (a hand-over, a take-over under way).
+        await pause(RETRY_MS);
+        continue;
+      }
       let reply: Reply;
       try {
-        const message = await this.nc.request(this.names.rpcSubject(partition), payload, { timeout: Math.ceil(left) });
+        const message = await this.nc.request(this.names.rpcSubject(holder), payload, { timeout: Math.ceil(left) });
         reply = packr.unpack(message.data) as Reply;
       } catch (error) {
         if (error instanceof RequestError && error.isNoResponders()) {
@@ -100,12 +104,13 @@ export class Forwarding {
     }
   }
 
-  private async answer(partition: number, message: Msg): Promise<void> {
+  private async answer(message: Msg): Promise<void> {
     let reply: Reply;
-    if (!this.serves(partition)) reply = { retry: true };
+    const call = packr.unpack(message.data) as ForwardedCall;
+    if (call.partition === undefined || !this.serves(call.partition)) reply = { retry: true };
     else {
       try {
-        const value = await this.local(packr.unpack(message.data) as ForwardedCall);
+        const value = await this.local(call);
         const explained = value as { accepted?: boolean; error?: unknown };
         reply = explained && explained.accepted === false && 'error' in explained ? { explainError: toWire(explained.error) } : { ok: value };
       } catch (error) {

@@ -47,6 +47,8 @@ export class PartitionLeases {
   private watcher: QueuedIterator<KvWatchEntry> | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private expiry: NodeJS.Timeout | undefined;
+  /** This node's last heartbeat written: its revision, and when its write began (performance.now()). */
+  private heartbeat: { readonly revision: number; readonly at: number } | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
 
@@ -62,8 +64,7 @@ export class PartitionLeases {
 
   /** Starts watching and takes the partitions this node should own that are free; resolves after the first round. */
   async start(): Promise<void> {
-    this.watcher = await this.kv.watch();
-    void this.watch(this.watcher);
+    await this.startWatching();
     await this.tick();
     this.ticker = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.leaseMs / 4)));
   }
@@ -72,6 +73,12 @@ export class PartitionLeases {
   serves(partition: number): boolean {
     const held = this.held.get(partition);
     return held !== undefined && performance.now() - held.from < this.leaseMs * SERVE_FRACTION;
+  }
+
+  /** The node holding the partition's lease, as this node last saw the bucket (itself included); undefined when nobody does. */
+  holderOf(partition: number): string | undefined {
+    const seen = this.seen.get(this.names.leaseKey(partition));
+    return seen && !seen.deleted ? seen.node : undefined;
   }
 
   /** The partitions this node holds now. */
@@ -88,6 +95,17 @@ export class PartitionLeases {
     const releases = [...this.held].map(([partition, held]) => this.release(partition, held));
     await Promise.allSettled([...releases, this.kv.delete(this.names.nodeKey(this.nodeId))]);
     this.watcher?.stop();
+  }
+
+  /**
+   * (Re)starts the bucket's watcher. It is a consumer living on one server, which may die with it
+   * while this node's connection moves to another: a watcher that has not shown this node's own
+   * last heartbeat half a period after it was written is replaced (see round()).
+   */
+  private async startWatching(): Promise<void> {
+    this.watcher?.stop();
+    this.watcher = await this.kv.watch();
+    void this.watch(this.watcher);
   }
 
   private async watch(watcher: QueuedIterator<KvWatchEntry>): Promise<void> {
@@ -110,7 +128,14 @@ export class PartitionLeases {
 
   private async round(): Promise<void> {
     const from = performance.now();
-    const heartbeat = this.kv.put(this.names.nodeKey(this.nodeId), this.value).then(() => undefined, () => {
+    const written = this.heartbeat;
+    if (written && from - written.at > this.leaseMs / 2 && (this.seen.get(this.names.nodeKey(this.nodeId))?.revision ?? 0) < written.revision) {
+      // A watcher that lags this far shows stale revisions, which no compare-and-set can win.
+      await this.startWatching().catch(() => undefined);
+    }
+    const heartbeat = this.kv.put(this.names.nodeKey(this.nodeId), this.value).then((revision) => {
+      this.heartbeat = { revision, at: from };
+    }, () => {
       // Unreachable NATS: the renewals fail as well, and serving lapses on time.
     });
     const live = this.liveNodes(from);

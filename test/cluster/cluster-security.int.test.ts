@@ -90,9 +90,9 @@ describe('cluster mode behind NATS credentials', () => {
     await a.send('account', 'secret', { type: 'open', owner: 'ann', initial: 100 });
     const outsider = await connect({ servers: nats.urls, user: 'outsider', pass: 'o-secret' });
     connections.push(outsider);
-    // A forwarded call is a request on the partition's subject: refused by the server.
-    const request = await outsider.request('rehydra.bank.rpc.0', new Uint8Array(1), { timeout: 2_000 }).catch((error: unknown) => error);
-    expect(String((request as Error).message)).toMatch(/Permissions Violation for Publish to "rehydra\.bank\.rpc\.0"/);
+    // A forwarded call is a request on the owner's subject: refused by the server.
+    const request = await outsider.request('rehydra.bank.rpc.a', new Uint8Array(1), { timeout: 2_000 }).catch((error: unknown) => error);
+    expect(String((request as Error).message)).toMatch(/Permissions Violation for Publish to "rehydra\.bank\.rpc\.a"/);
     // Reading the log needs the JetStream API on its stream: refused as well.
     const jsm = await jetstreamManager(outsider, { checkAPI: false, timeout: 2_000 });
     const info = await jsm.streams.info('REHYDRA_bank').catch((error: unknown) => error);
