@@ -23,6 +23,7 @@ import { unstorable } from '../../storage/storable.js';
 import type { ClusterNames } from './cluster-names.js';
 import { decodeLogMessage, encodeLogMessage } from './log-message.js';
 import { SequenceWaiters } from './sequence-waiters.js';
+import type { SharedSnapshots } from './shared-snapshots.js';
 
 /** The local replica: an LMDB event log, plus the version of a stream with its staged appends. */
 export type ReplicaLog = EventLog & { streamVersion(stream: StreamRef): number };
@@ -120,6 +121,8 @@ export class ClusterEventLog implements EventLog {
     private readonly publishTimeoutMs: number,
     /** Told once if the replica stops following the log (not on close): the node should hand its partitions over. */
     private readonly stopped: (error: unknown) => void = () => undefined,
+    /** Snapshots shared with the other nodes; undefined: this node's own only. */
+    private readonly shared?: SharedSnapshots,
   ) {
     this.origin = `${nodeId}.${Date.now().toString(36)}.`;
   }
@@ -193,12 +196,21 @@ export class ClusterEventLog implements EventLog {
   async sync(stream: StreamRef): Promise<void> {
     const subject = this.names.subjectOf(stream);
     let sequence: number;
+    let snapshot: StoredSnapshot | undefined;
     try {
-      const last = await this.jsm.streams.getMessage(this.names.stream, { last_by_subj: subject });
+      const [last, shared] = await Promise.all([
+        this.jsm.streams.getMessage(this.names.stream, { last_by_subj: subject }), this.shared?.latest(stream),
+      ]);
       sequence = last?.seq ?? 0;
+      snapshot = shared;
       await this.replicatedTo(sequence);
     } catch (error) {
       throw new PersistenceError(streamName(stream), error);
+    }
+    // Another owner's newer snapshot (of events this replica holds): the actor loads from it.
+    const version = this.local.streamHead(stream)?.version ?? 0;
+    if (snapshot && snapshot.version <= version && snapshot.version > (this.local.latestSnapshot(stream)?.version ?? 0)) {
+      await this.local.putSnapshot(stream, snapshot).catch(() => undefined);
     }
     this.chains.set(keyOf(stream), {
       subject, lastSequence: sequence, version: this.local.streamHead(stream)?.version ?? 0, queue: [], publishing: false, broken: undefined,
@@ -374,7 +386,9 @@ export class ClusterEventLog implements EventLog {
   }
 
   putSnapshot(stream: StreamRef, snapshot: StoredSnapshot): Promise<void> {
-    return this.local.putSnapshot(stream, snapshot);
+    const written = this.local.putSnapshot(stream, snapshot);
+    if (this.shared) written.then(() => this.shared!.publish(stream, snapshot), () => undefined);
+    return written;
   }
 
   pendingTimers(stream: StreamRef): PendingTimer[] {

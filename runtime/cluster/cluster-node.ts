@@ -15,6 +15,7 @@ import type { ResolvedClusterOptions } from './cluster-options.js';
 import { Forwarding, type ForwardedCall, type LocalCalls } from './forwarding.js';
 import { PartitionLeases } from './partition-leases.js';
 import type { ErrorClasses } from './wire-errors.js';
+import { SharedSnapshots, snapshotBucket } from './shared-snapshots.js';
 
 /** What the node needs from its runtime once it starts serving. */
 export interface ClusterHost {
@@ -59,7 +60,13 @@ export async function openClusterNode(options: ResolvedClusterOptions, local: Re
     } catch (error) {
       throw new ClusterUnavailableError(where, `cannot open the lease bucket "${names.bucket}"`, error);
     }
-    return new ClusterNode(nc, leasesNc, names, options, local, maxEventBytes, classes, jsm, js, kv);
+    let snapshots;
+    try {
+      snapshots = await new Kvm(js).create(snapshotBucket(options.name), { replicas: options.replicas, history: 1 });
+    } catch (error) {
+      throw new ClusterUnavailableError(where, `cannot open the snapshot bucket "${snapshotBucket(options.name)}"`, error);
+    }
+    return new ClusterNode(nc, leasesNc, names, options, local, maxEventBytes, classes, jsm, js, kv, new SharedSnapshots(snapshots));
   } catch (error) {
     await Promise.allSettled([nc.close(), leasesNc.close()]);
     throw error;
@@ -107,6 +114,7 @@ export class ClusterNode {
     jsm: JetStreamManager,
     js: ReturnType<typeof jetstream>,
     kv: ConstructorParameters<typeof PartitionLeases>[0],
+    snapshots: SharedSnapshots,
   ) {
     const maxPayload = nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
     this.leases = new PartitionLeases(kv, names, options.nodeId, options.leaseMs, {
@@ -115,7 +123,7 @@ export class ClusterNode {
     });
     // A node whose replica cannot follow the log cannot serve: its partitions go to the others.
     this.log = new ClusterEventLog(local, js, jsm, names, options.nodeId, this.leases, maxPayload, maxEventBytes, options.requestTimeoutMs,
-      () => void this.stopServing());
+      () => void this.stopServing(), snapshots);
   }
 
   get nodeId(): string {

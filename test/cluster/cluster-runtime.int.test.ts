@@ -240,6 +240,21 @@ describe('cluster mode: nodes coming and going', () => {
     expect(b.metrics().timersFired).toBe(3);
   });
 
+  it('lets a new owner load an aggregate from the snapshot its previous owner shared, not from its first event', async () => {
+    const [a, b] = await twoNodes();
+    const id = Array.from({ length: 40 }, (_, i) => `snap-${i}`).find((candidate) => ownerOf([a, b], 'account', candidate) === a)!;
+    await a.send('account', id, { type: 'open', owner: 'ann', initial: 0 });
+    await Promise.all(Array.from({ length: 249 }, () => a.send('account', id, { type: 'deposit', amount: 1 })));
+    const logOf = (runtime: Runtime) => (runtime as unknown as { cluster: { log: { local: { latestSnapshot(stream: { type: string; id: string }): { version: number } | undefined } } } }).cluster.log.local;
+    // snapshotEvery 100: a wrote (and shared) its snapshot at version 200; b, which never owned the account, has none.
+    await eventually(() => expect(logOf(a).latestSnapshot({ type: 'account', id })?.version).toBe(200));
+    expect(logOf(b).latestSnapshot({ type: 'account', id })).toBeUndefined();
+    await a.close();
+    expect(await b.send('account', id, { type: 'deposit', amount: 1 })).toMatchObject({ version: 251 });
+    expect(logOf(b).latestSnapshot({ type: 'account', id })?.version).toBe(200);
+    expect(await b.state('account', id)).toMatchObject({ version: 251, context: { balance: 250 } });
+  });
+
   it('takes a dead-silent node\'s partitions within two lease periods', async () => {
     const name = clusterName();
     const a = await node(name, 'a');
