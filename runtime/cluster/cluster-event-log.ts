@@ -369,7 +369,9 @@ export class ClusterEventLog implements EventLog {
     this.failure = error;
     if (!closing) this.stopped(error);
     this.replicated.fail(error);
-    for (const batch of this.awaiting.values()) for (const pending of batch) this.settleFailed(pending, error);
+    for (const batch of this.awaiting.values()) {
+      for (const pending of batch) this.settleFailed(pending, new PersistenceError(streamName(pending.append.stream), error));
+    }
     this.awaiting.clear();
   }
 
