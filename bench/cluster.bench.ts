@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { startNatsCluster, type NatsCluster } from '../fixtures/nats-servers.js';
 import { ClusterNames } from '../runtime/cluster/cluster-names.js';
+import { ensureLogStream } from '../runtime/cluster/cluster-node.js';
 import { encodeLogMessage } from '../runtime/cluster/log-message.js';
 import { rendezvousOwner } from '../runtime/cluster/rendezvous.js';
 import type { NewEvent } from '../storage/event-log.js';
@@ -151,14 +152,6 @@ function chainedPublisher(js: JetStreamClient, subjects: readonly string[]): (su
   };
 }
 
-/** The log's stream as runtime/cluster/cluster-node.ts creates it: R3, file storage, nothing ever dropped. */
-async function addLogStream(jsm: JetStreamManager, names: ClusterNames): Promise<void> {
-  await jsm.streams.add({
-    name: names.stream, subjects: [names.logSubjects], storage: StorageType.File, num_replicas: REPLICAS,
-    retention: RetentionPolicy.Limits, discard: DiscardPolicy.New, max_msgs: -1, max_bytes: -1, max_age: 0, max_msgs_per_subject: -1,
-  });
-}
-
 async function measureRawPublish(context: ScenarioContext): Promise<Figures> {
   const n = timedSize(context);
   const workload = createBankWorkload({ accounts: ACCOUNTS, commands: n, seed: SEED });
@@ -169,7 +162,7 @@ async function measureRawPublish(context: ScenarioContext): Promise<Figures> {
   try {
     const nc = await connect({ servers: nats.urls.split(',') });
     try {
-      await addLogStream(await jetstreamManager(nc), names);
+      await ensureLogStream(await jetstreamManager(nc), names, REPLICAS, nats.urls);
       const publish = chainedPublisher(jetstream(nc), subjects);
       const opened = await runPipelined({ n: ACCOUNTS, inflight: INFLIGHT, issue: (i) => publish(i, opens[i]!) });
       context.progress(`${count(ACCOUNTS)} subjects given their open (untimed) at ${count(opened.perSec)}/s; timing ${count(n)} deposits, ` +
