@@ -14,7 +14,7 @@ import { openLmdbEventLog, type LmdbEventLog } from '../storage/lmdb-event-log.j
 import { RuntimeClosedError } from '../storage/errors.js';
 import { InvalidCommandError } from '../actors/errors.js';
 import { UnknownProjectionError } from '../projections/errors.js';
-import { ActorLimitError, UnknownAggregateError } from './errors.js';
+import { ActorLimitError, ClusterUnavailableError, UnknownAggregateError } from './errors.js';
 import { isWellFormed } from '../storage/storable.js';
 import { startProjections, type ProjectionHost } from '../projections/projection-pool.js';
 import type { Projection } from '../projections/projection-controller.js';
@@ -74,7 +74,13 @@ async function startClusterRuntime(options: ResolvedOptions, cluster: ResolvedCl
     throw error;
   }
   const runtime = await startRuntime(options, node.log, clock, node);
-  await node.serve(runtime as RehydraRuntime);
+  try {
+    await node.serve(runtime as RehydraRuntime);
+  } catch (error) {
+    // Leases could not start (the bucket unreadable): nothing was served; the runtime must not stay open.
+    await runtime.close();
+    throw new ClusterUnavailableError(cluster.servers.join(','), 'cannot take partition leases', error);
+  }
   return runtime;
 }
 

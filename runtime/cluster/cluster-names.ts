@@ -10,6 +10,8 @@ export class ClusterNames {
   readonly stream: string;
   /** The key-value bucket holding partition leases and node heartbeats. */
   readonly bucket: string;
+  /** The key-value bucket holding the latest snapshot of each stream (shared-snapshots.ts). */
+  readonly snapshotBucket: string;
   /** Every subject of the log (the stream's subject filter). */
   readonly logSubjects: string;
 
@@ -19,6 +21,7 @@ export class ClusterNames {
   ) {
     this.stream = `REHYDRA_${name}`;
     this.bucket = `rehydra_${name}`;
+    this.snapshotBucket = `rehydra_${name}_snapshots`;
     this.logSubjects = `rehydra.${name}.log.>`;
   }
 
@@ -35,6 +38,11 @@ export class ClusterNames {
   /** The subject calls forwarded to a node travel on; that node subscribes. */
   rpcSubject(nodeId: string): string {
     return `rehydra.${this.name}.rpc.${nodeId}`;
+  }
+
+  /** The key of a stream's shared snapshot in the snapshot bucket. */
+  snapshotKey(stream: StreamRef): string {
+    return `snapshot.${base64url(stream.type)}.${base64url(stream.id)}`;
   }
 
   /** The lease key of a partition in the bucket. */

@@ -15,7 +15,7 @@ import type { ResolvedClusterOptions } from './cluster-options.js';
 import { Forwarding, type ForwardedCall, type LocalCalls } from './forwarding.js';
 import { PartitionLeases } from './partition-leases.js';
 import type { ErrorClasses } from './wire-errors.js';
-import { SharedSnapshots, snapshotBucket } from './shared-snapshots.js';
+import { SharedSnapshots } from './shared-snapshots.js';
 
 /** What the node needs from its runtime once it starts serving. */
 export interface ClusterHost {
@@ -62,11 +62,11 @@ export async function openClusterNode(options: ResolvedClusterOptions, local: Re
     }
     let snapshots;
     try {
-      snapshots = await new Kvm(js).create(snapshotBucket(options.name), { replicas: options.replicas, history: 1 });
+      snapshots = await new Kvm(js).create(names.snapshotBucket, { replicas: options.replicas, history: 1 });
     } catch (error) {
-      throw new ClusterUnavailableError(where, `cannot open the snapshot bucket "${snapshotBucket(options.name)}"`, error);
+      throw new ClusterUnavailableError(where, `cannot open the snapshot bucket "${names.snapshotBucket}"`, error);
     }
-    return new ClusterNode(nc, leasesNc, names, options, local, maxEventBytes, classes, jsm, js, kv, new SharedSnapshots(snapshots));
+    return new ClusterNode(nc, leasesNc, names, options, local, maxEventBytes, classes, jsm, js, kv, new SharedSnapshots(snapshots, names));
   } catch (error) {
     await Promise.allSettled([nc.close(), leasesNc.close()]);
     throw error;

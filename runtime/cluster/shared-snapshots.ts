@@ -7,31 +7,26 @@
 import type { KV } from '@nats-io/kv';
 import { Packr } from 'msgpackr';
 import type { StoredSnapshot, StreamRef } from '../../storage/event-log.js';
+import type { ClusterNames } from './cluster-names.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
-/** The bucket of a cluster's shared snapshots. */
-export function snapshotBucket(name: string): string {
-  return `rehydra_${name}_snapshots`;
-}
-
-function keyOf(stream: StreamRef): string {
-  return `snapshot.${Buffer.from(stream.type, 'utf8').toString('base64url')}.${Buffer.from(stream.id, 'utf8').toString('base64url')}`;
-}
-
 /** The latest snapshot of each stream, shared through a key-value bucket. */
 export class SharedSnapshots {
-  constructor(private readonly kv: KV) {}
+  constructor(
+    private readonly kv: KV,
+    private readonly names: ClusterNames,
+  ) {}
 
   /** Shares a snapshot this node wrote (durably, in its replica); a failure (too large, NATS away) is ignored. */
   publish(stream: StreamRef, snapshot: StoredSnapshot): void {
-    this.kv.put(keyOf(stream), packr.pack(snapshot)).catch(() => undefined);
+    this.kv.put(this.names.snapshotKey(stream), packr.pack(snapshot)).catch(() => undefined);
   }
 
   /** The stream's latest shared snapshot; undefined when there is none or it cannot be read. */
   async latest(stream: StreamRef): Promise<StoredSnapshot | undefined> {
     try {
-      const entry = await this.kv.get(keyOf(stream));
+      const entry = await this.kv.get(this.names.snapshotKey(stream));
       return entry && entry.operation === 'PUT' ? (packr.unpack(entry.value) as StoredSnapshot) : undefined;
     } catch {
       return undefined;

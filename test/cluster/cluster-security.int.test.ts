@@ -35,6 +35,8 @@ beforeAll(async () => {
         { user: 'admin', pass: 'admin-secret' },
         { user: 'bank-a', pass: 'a-secret', permissions },
         { user: 'bank-b', pass: 'b-secret', permissions },
+        // The block without reading the lease bucket: a node that cannot watch leases must not start.
+        { user: 'no-watch', pass: 'w-secret', permissions: { ...permissions, publish: { allow: permissions.publish.allow.filter((subject) => subject !== '$JS.API.CONSUMER.CREATE.KV_rehydra_bank.>') } } },
         { user: 'outsider', pass: 'o-secret', permissions: { publish: { allow: ['public.>'] }, subscribe: { allow: ['public.>', '_INBOX.>'] } } },
       ],
     },
@@ -101,6 +103,19 @@ describe('cluster mode behind NATS credentials', () => {
     expect(read).toBeInstanceOf(Error);
     // The account is untouched.
     expect(await a.state('account', 'secret')).toMatchObject({ version: 1, context: { balance: 100 } });
+  });
+
+  it('fails a node that cannot watch the lease bucket at start, and leaves its directory free', async () => {
+    const path = tempDataDir();
+    dirs.push(path);
+    const options = { path, aggregates: [account] };
+    const error = await createRuntime({ ...options, cluster: { servers: nats.urls, name: 'bank', nodeId: 'w', partitions: 4, replicas: 1, leaseMs: 1_000, connection: { user: 'no-watch', pass: 'w-secret' } } })
+      .catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(ClusterUnavailableError);
+    expect((error as Error).message).toMatch(/cannot take partition leases/);
+    // Closed behind the refusal: the same directory opens again.
+    const runtime = await createRuntime(options);
+    await runtime.close();
   });
 
   it('fails a node with the wrong password at start with ClusterUnavailableError', async () => {
