@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type Key } from 'lmdb';
+import { openThroughGate } from '../storage/open-gate.js';
 import { viewsPath } from '../storage/views.js';
 
 /** One projection's active generation and the last position each partition applied. */
@@ -17,7 +18,8 @@ export interface StoredCheckpoints {
 export async function readCheckpoints(path: string): Promise<StoredCheckpoints[]> {
   const dir = viewsPath(path);
   if (!existsSync(join(dir, 'data.mdb'))) return [];
-  const env = open({ path: dir, readOnly: true, maxDbs: 4 });
+  // Through the gate: opening beside a running writer must not undo its last commit (open-gate.ts).
+  const env = openThroughGate(path, 'read', () => open({ path: dir, readOnly: true, maxDbs: 4 }));
   try {
     const checkpoints = env.openDB<number, Key[]>('checkpoints', {}) as Database<number, Key[]> | undefined;
     const generations = env.openDB<[number, number], string>('generations', {}) as Database<[number, number], string> | undefined;

@@ -107,11 +107,9 @@ export class StorageLockedError extends RehydraError {
   constructor(
     readonly path: string,
     readonly ownerPid: number,
+    what = 'close it first, or open it with readOnly: true',
   ) {
-    super(
-      'ERR_STORAGE_LOCKED',
-      `${path} is already open for writing by process ${ownerPid}: close it first, or open it with readOnly: true`,
-    );
+    super('ERR_STORAGE_LOCKED', `${path} is already open for writing by process ${ownerPid}: ${what}`);
   }
 }
 

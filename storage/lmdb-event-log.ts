@@ -23,6 +23,8 @@ import { ledgerKeyBytes, ledgerKeyFingerprint } from './ledger-keys.js';
 import { TimerIndex } from './timer-index.js';
 import { WalkedValues } from './walked-values.js';
 import { checkReadAllOptions, checkReadStreamOptions } from './read-options.js';
+import { openThroughGate } from './open-gate.js';
+import { OpenRequests } from './open-requests.js';
 import { claimWriter, refuseSecondWriterHere, type WriterLock } from './writer-lock.js';
 
 /** Options of `openEventLog`. */
@@ -67,6 +69,8 @@ export interface LogSeams {
   readonly streamWalkBytes?: number;
   /** The ledger's key fingerprint (tests make every key collide). @default fingerprintOf */
   readonly ledgerFingerprint?: (keyBytes: string) => number;
+  /** How long a read-only open beside a live writer waits for it to pause (tests of a stopped writer). @default 10 s */
+  readonly openWaitMs?: number;
 }
 
 /** Bytes of values a stream walk keeps for the way forward (see readStream), unless a seam says otherwise. */
@@ -96,7 +100,7 @@ export function openLmdbEventLog(options: EventLogOptions & LogSeams): LmdbEvent
     refuseSecondWriterHere(options.path);
     mkdirSync(dir, { recursive: true });
   }
-  return new LmdbEventLog(options, dir);
+  return openThroughGate(options.path, readOnly ? 'read' : 'write', () => new LmdbEventLog(options, dir), options.openWaitMs);
 }
 
 /** The stored event of a record at `position` (built field by field: no spread on the hot path). */
@@ -222,7 +226,14 @@ export class LmdbEventLog implements EventLog {
     }
     if (!readOnly) {
       try {
-        this.lock = claimWriter(this.path, this.meta);
+        const claim = claimWriter(this.path);
+        const requests = OpenRequests.serve(this.path, this.env);
+        this.lock = {
+          release: () => {
+            requests.close();
+            claim.release();
+          },
+        };
       } catch (error) {
         void this.env.close();
         throw error;

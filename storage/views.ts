@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
 import { SizeLimitError } from './errors.js';
+import { OpenRequests } from './open-requests.js';
 
 /** The generation readers see and how many partitions build it. */
 export interface ActiveGeneration {
@@ -79,6 +80,7 @@ export class ViewStore {
   private readonly views: Database<Buffer, Key[]>;
   private readonly checkpoints: Database<number, Key[]>;
   private readonly generations: Database<[number, number], string>;
+  private readonly stopHolding: () => void;
 
   constructor(readonly path: string) {
     const dir = viewsPath(path);
@@ -87,6 +89,8 @@ export class ViewStore {
     // noMetaSync keeps LMDB's ACI guarantees and saves one fsync per commit; a power loss can
     // undo the last commits, which then are applied again (see LMDB's MDB_NOMETASYNC).
     this.env = open({ path: dir, maxDbs: 4, noMetaSync: true });
+    // A reader opening the views (checkpoints) beside this writer must see no commit land meanwhile.
+    this.stopHolding = OpenRequests.holdAlso(path, this.env);
     this.views = this.env.openDB<Buffer, Key[]>('views', { encoding: 'binary' });
     this.checkpoints = this.env.openDB<number, Key[]>('checkpoints', {});
     this.generations = this.env.openDB<[number, number], string>('generations', {});
@@ -177,6 +181,7 @@ export class ViewStore {
   }
 
   async close(): Promise<void> {
+    this.stopHolding();
     await this.env.close();
   }
 }

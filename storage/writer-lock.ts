@@ -1,20 +1,19 @@
 // One writer per data directory. LMDB lets many processes write, so the single-writer rule
-// (positions are assigned in memory) is a claim in the events environment's meta database: the
-// owner's pid and process start time, read and set in ONE LMDB write transaction. LMDB serializes
-// write transactions across processes with a robust mutex the kernel releases when its holder
-// dies, so processes starting together on a stale claim cannot both win it. A claim whose owner is
-// gone (SIGKILL) or whose pid now belongs to another process is stale and taken over.
+// (positions are assigned in memory) is a claim: the owner's pid and process start time in
+// `<path>/rehydra.writer.lock`. It is read and written only inside the open gate (open-gate.ts),
+// which no two processes hold at once, so processes starting together on a stale claim cannot
+// both take it. A claim whose owner is gone (SIGKILL) or whose pid now belongs to another
+// process is stale and taken over.
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Database } from 'lmdb';
 import { StorageLockedError } from './errors.js';
+import { textOf, writeWhole } from './whole-files.js';
 
-const CLAIM_KEY = 'writer';
-/** The pid file of earlier versions: its presence means nothing now, so it is cleaned up. */
-const LEGACY_LOCK_FILE = 'rehydra.writer.lock';
+/** Also the name of the pid file of earlier versions, which wrote the same fields. */
+const CLAIM_FILE = 'rehydra.writer.lock';
 
-/** Who writes a data directory. */
-interface Owner {
+/** A process, told apart from a later one that reuses its pid by its start time. */
+export interface Owner {
   readonly pid: number;
   readonly started: string;
 }
@@ -38,7 +37,13 @@ function processStart(pid: number): string {
   }
 }
 
-function isAlive(owner: Owner): boolean {
+/** This process, as a claim names it. */
+export function thisProcess(): Owner {
+  return { pid: process.pid, started: processStart(process.pid) };
+}
+
+/** Whether `owner` still runs: its pid is alive and was started when the claim says. */
+export function isAlive(owner: Owner): boolean {
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
@@ -48,44 +53,58 @@ function isAlive(owner: Owner): boolean {
   return started === '' || owner.started === '' || started === owner.started;
 }
 
-function ownerOf(value: unknown): Owner | undefined {
-  const candidate = value as Partial<Owner> | undefined;
-  return typeof candidate?.pid === 'number' ? { pid: candidate.pid, started: String(candidate.started ?? '') } : undefined;
+/** The owner a JSON claim or request names, or undefined when it names none. */
+export function ownerIn(text: string): Owner | undefined {
+  try {
+    const candidate = JSON.parse(text) as Partial<Owner> | null;
+    return typeof candidate?.pid === 'number' ? { pid: candidate.pid, started: String(candidate.started ?? '') } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readClaim(dir: string): Owner | undefined {
+  return ownerIn(textOf(join(dir, CLAIM_FILE)));
+}
+
+/** The live process that writes `dir`, if any. Read it inside the open gate. */
+export function liveWriter(dir: string): Owner | undefined {
+  const owner = readClaim(dir);
+  return owner && isAlive(owner) ? owner : undefined;
+}
+
+/** Whether this process (this thread's modules) holds the claim of `dir`. */
+export function writesHere(dir: string): boolean {
+  return heldHere.has(resolve(dir));
 }
 
 /** Throws StorageLockedError if this process already writes `dir`; call before opening its environment. */
 export function refuseSecondWriterHere(dir: string): void {
-  if (heldHere.has(resolve(dir))) throw new StorageLockedError(dir, process.pid);
+  if (writesHere(dir)) throw new StorageLockedError(dir, process.pid);
 }
 
 /**
- * Claims `dir` for this process in `meta` (the events environment's meta database, open for
- * writing), or throws StorageLockedError naming the path and the live owner.
+ * Claims `dir` for this process. Call inside the open gate, once `liveWriter(dir)` found no live
+ * writer: the claim replaces a stale one (written to a temporary file and renamed, so a reader
+ * never sees half of it).
  */
-export function claimWriter(dir: string, meta: Database): WriterLock {
+export function claimWriter(dir: string): WriterLock {
   const key = resolve(dir);
   refuseSecondWriterHere(dir);
-  const me: Owner = { pid: process.pid, started: processStart(process.pid) };
-  const holder = meta.transactionSync(() => {
-    const current = ownerOf(meta.get(CLAIM_KEY));
-    if (current && isAlive(current)) return current;
-    meta.put(CLAIM_KEY, me);
-    return undefined;
-  });
-  if (holder) throw new StorageLockedError(dir, holder.pid);
+  const me = thisProcess();
+  writeWhole(join(dir, CLAIM_FILE), JSON.stringify(me));
   heldHere.add(key);
-  rmSync(join(dir, LEGACY_LOCK_FILE), { force: true });
   return {
     release: () => {
       heldHere.delete(key);
+      const current = readClaim(dir);
+      // Taken over meanwhile (this process was judged dead): the claim is no longer this one's to remove.
+      if (current?.pid !== me.pid || current.started !== me.started) return;
       try {
-        meta.transactionSync(() => {
-          const current = ownerOf(meta.get(CLAIM_KEY));
-          if (current?.pid === me.pid && current.started === me.started) meta.remove(CLAIM_KEY);
-        });
+        rmSync(join(dir, CLAIM_FILE), { force: true });
       } catch {
-        // The environment cannot write (a full or failed disk): the claim stays, and is stale,
-        // hence taken over, once this process exits. close() must still resolve.
+        // The directory cannot be written any more: the claim stays, and is stale, hence taken
+        // over, once this process exits. close() must still resolve.
       }
     },
   };

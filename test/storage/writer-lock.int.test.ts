@@ -2,8 +2,7 @@
 // fails with StorageLockedError naming the path and the owner; closing releases the lock, a
 // SIGKILLed owner does not keep it, and read-only opens are allowed next to a writer.
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { open } from 'lmdb';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StorageLockedError } from '../../storage/errors.js';
@@ -29,16 +28,13 @@ async function appendOne(log: LmdbEventLog, amount: number): Promise<number> {
 }
 
 /**
- * Writes a writer claim into a data directory's meta database, as a process that died holding it
- * would leave it: after that writer made the log's databases (so racers only claim, and do not
- * also create databases at once, which a writer that once ran never leaves to them).
+ * Leaves a writer claim in a data directory as a process that died holding it would: after that
+ * writer made the log's databases (so racers only claim, and do not also create databases at
+ * once, which a writer that once ran never leaves to them).
  */
 async function seedClaim(path: string, claim: unknown): Promise<void> {
   await openLmdbEventLog({ path }).close();
-  const env = open({ path: join(path, 'events'), maxDbs: 8 });
-  env.openDB('meta', { useVersions: true }).putSync('writer', claim);
-  // Closed before the log opens it here: lmdb-js shares one environment per path within a process.
-  await env.close();
+  writeFileSync(join(path, 'rehydra.writer.lock'), typeof claim === 'string' ? claim : JSON.stringify(claim));
 }
 
 /** The pid of a process that has exited and been reaped. */
@@ -159,10 +155,11 @@ describe('writer lock', () => {
     expectLocked(() => openLmdbEventLog({ path }), path, process.pid);
   });
 
-  it('takes over a claim it cannot read, and removes the pid file of earlier versions', async () => {
+  it('takes over a claim it cannot read, and removes its own claim on close', async () => {
     await seedClaim(path, 'garbage');
-    writeFileSync(join(path, 'rehydra.writer.lock'), JSON.stringify({ pid: process.pid, started: '' }));
-    openTracked({ path });
+    const log = openLmdbEventLog({ path });
+    expect(JSON.parse(readFileSync(join(path, 'rehydra.writer.lock'), 'utf8'))).toMatchObject({ pid: process.pid });
+    await log.close();
     expect(existsSync(join(path, 'rehydra.writer.lock'))).toBe(false);
   });
 
