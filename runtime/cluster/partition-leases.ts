@@ -47,8 +47,8 @@ export class PartitionLeases {
   private watcher: QueuedIterator<KvWatchEntry> | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private expiry: NodeJS.Timeout | undefined;
-  /** This node's last heartbeat written: its revision, and when its write began (performance.now()). */
-  private heartbeat: { readonly revision: number; readonly at: number } | undefined;
+  /** This node's heartbeats written that the watcher has not shown yet: revision, and when the write began (performance.now()). */
+  private readonly unseen: { readonly revision: number; readonly at: number }[] = [];
   private ticking: Promise<void> | undefined;
   private stopped = false;
 
@@ -99,8 +99,8 @@ export class PartitionLeases {
 
   /**
    * (Re)starts the bucket's watcher. It is a consumer living on one server, which may die with it
-   * while this node's connection moves to another: a watcher that has not shown this node's own
-   * last heartbeat half a period after it was written is replaced (see round()).
+   * while this node's connection moves to another, without ending: a watcher that has not shown
+   * a heartbeat of this node half a period after it was written is replaced (see round()).
    */
   private async startWatching(): Promise<void> {
     this.watcher?.stop();
@@ -128,13 +128,17 @@ export class PartitionLeases {
 
   private async round(): Promise<void> {
     const from = performance.now();
-    const written = this.heartbeat;
-    if (written && from - written.at > this.leaseMs / 2 && (this.seen.get(this.names.nodeKey(this.nodeId))?.revision ?? 0) < written.revision) {
-      // A watcher that lags this far shows stale revisions, which no compare-and-set can win.
+    const shown = this.seen.get(this.names.nodeKey(this.nodeId))?.revision ?? 0;
+    while (this.unseen.length > 0 && this.unseen[0]!.revision <= shown) this.unseen.shift();
+    // Measured from the oldest heartbeat not shown, not the newest (which is always recent while
+    // writes succeed): a watcher that lags this far shows stale revisions, which no
+    // compare-and-set can win, and a stale view of who is alive.
+    if (this.unseen.length > 0 && from - this.unseen[0]!.at > this.leaseMs / 2) {
+      this.unseen.length = 0;
       await this.startWatching().catch(() => undefined);
     }
     const heartbeat = this.kv.put(this.names.nodeKey(this.nodeId), this.value).then((revision) => {
-      this.heartbeat = { revision, at: from };
+      this.unseen.push({ revision, at: from });
     }, () => {
       // Unreachable NATS: the renewals fail as well, and serving lapses on time.
     });
