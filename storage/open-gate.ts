@@ -5,13 +5,14 @@
 // therefore opens a data directory's environments through this gate:
 // - the gate is the write lock of a tiny LMDB environment, `<path>/open-gate`, that never commits
 //   (so the bug cannot touch it), held while the opener opens: no two processes open at once;
+//   this process keeps it open once opened (see `kept`);
 // - a writing open first reads the claim (writer-lock.ts) and, if a live process writes, is
 //   refused without opening anything;
 // - a read-only open beside a live writer asks it to pause: the writer holds its environments'
 //   write locks (open-requests.ts) while the reader opens, so no commit can land in between.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ABORT, open, type RootDatabase } from 'lmdb';
 import { StorageLockedError } from './errors.js';
 import { textOf, writeWhole } from './whole-files.js';
@@ -36,17 +37,56 @@ export function waitSync(done: () => boolean, ms: number): boolean {
   return true;
 }
 
+/** A gate this thread keeps open, and the identity of its lock file (a directory made anew has another gate). */
+interface KeptGate {
+  readonly env: RootDatabase;
+  readonly lockFile: string;
+}
+
+/**
+ * Gates this thread opened, least recently used first. They stay open: lmdb-js breaks
+ * ("No transaction to renew") when several processes each open and close one environment over
+ * and over, so each process opens a directory's gate once.
+ */
+const kept = new Map<string, KeptGate>();
+const GATES_KEPT = 32;
+
+function lockFileOf(dir: string): string {
+  try {
+    const stat = statSync(join(dir, 'lock.mdb'));
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return '';
+  }
+}
+
 /** The gate of `path`, or undefined for a reader that may not write there (read-only media: no writer either). */
-function openGate(path: string, mode: 'write' | 'read'): RootDatabase | undefined {
+function gateOf(path: string, mode: 'write' | 'read'): RootDatabase | undefined {
+  const key = resolve(path);
   const dir = join(path, 'open-gate');
+  const gate = kept.get(key);
+  kept.delete(key);
+  if (gate && gate.lockFile === lockFileOf(dir)) {
+    kept.set(key, gate);
+    return gate.env;
+  }
+  void gate?.env.close();
+  let env: RootDatabase;
   try {
     mkdirSync(dir, { recursive: true });
-    return open({ path: dir, maxDbs: 1 });
+    env = open({ path: dir, maxDbs: 1 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (mode === 'read' && (code === 'EACCES' || code === 'EROFS' || code === 'EPERM')) return undefined;
     throw error;
   }
+  kept.set(key, { env, lockFile: lockFileOf(dir) });
+  if (kept.size > GATES_KEPT) {
+    const [oldest, least] = kept.entries().next().value!;
+    kept.delete(oldest);
+    void least.env.close();
+  }
+  return env;
 }
 
 /** Runs the reader's `open` while `writer` holds its write locks for it. */
@@ -74,19 +114,15 @@ export function openThroughGate<T>(path: string, mode: 'write' | 'read', open: (
   // This process writes `path`: lmdb-js shares its environments in the process, so a read-only
   // open here opens nothing (and the gate could wait on a request this thread must serve).
   if (mode === 'read' && writesHere(path)) return open();
-  const gate = openGate(path, mode);
+  const gate = gateOf(path, mode);
   if (!gate) return open();
   let opened: { value: T } | undefined;
-  try {
-    gate.transactionSync(() => {
-      const writer = liveWriter(path);
-      if (mode === 'write' && writer) throw new StorageLockedError(path, writer.pid);
-      const here = writer?.pid === process.pid;
-      opened = { value: writer && !here ? whileWriterPaused(path, writer, open, waitMs) : open() };
-      return ABORT;
-    });
-  } finally {
-    void gate.close();
-  }
+  gate.transactionSync(() => {
+    const writer = liveWriter(path);
+    if (mode === 'write' && writer) throw new StorageLockedError(path, writer.pid);
+    const here = writer?.pid === process.pid;
+    opened = { value: writer && !here ? whileWriterPaused(path, writer, open, waitMs) : open() };
+    return ABORT;
+  });
   return opened!.value;
 }
