@@ -2,7 +2,7 @@
 // fails with StorageLockedError naming the path and the owner; closing releases the lock, a
 // SIGKILLed owner does not keep it, and read-only opens are allowed next to a writer.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StorageLockedError } from '../../storage/errors.js';
@@ -161,6 +161,24 @@ describe('writer lock', () => {
     expect(JSON.parse(readFileSync(join(path, 'rehydra.writer.lock'), 'utf8'))).toMatchObject({ pid: process.pid });
     await log.close();
     expect(existsSync(join(path, 'rehydra.writer.lock'))).toBe(false);
+  });
+
+  it('takes turns at the open gate with other processes, also in a directory removed and made again', async () => {
+    // This process has used the directory's gate; the directory is then made anew, gate and all.
+    await openLmdbEventLog({ path }).close();
+    removeDir(path);
+    mkdirSync(path);
+    const holder = runFixture(script, ['gate', path, '400']);
+    try {
+      await holder.waitForLines(1);
+      const started = Date.now();
+      // Waits for the holder's turn to end (a handle kept on the old gate would not).
+      const log = openTracked({ path });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(await appendOne(log, 1)).toBe(1);
+    } finally {
+      await holder.kill();
+    }
   });
 
   it('lets exactly one of many processes starting at once on a stale claim become the writer', async () => {
