@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type Key } from 'lmdb';
-import { openThroughGate } from '../storage/open-gate.js';
+import { closeThroughGate, openThroughGate } from '../storage/open-gate.js';
 import { viewsPath } from '../storage/views.js';
 
 /** One projection's active generation and the last position each partition applied. */
@@ -33,6 +33,6 @@ export async function readCheckpoints(path: string): Promise<StoredCheckpoints[]
     }
     return found;
   } finally {
-    await env.close();
+    await closeThroughGate(path, () => env.close());
   }
 }

@@ -23,7 +23,7 @@ import { ledgerKeyBytes, ledgerKeyFingerprint } from './ledger-keys.js';
 import { TimerIndex } from './timer-index.js';
 import { WalkedValues } from './walked-values.js';
 import { checkReadAllOptions, checkReadStreamOptions } from './read-options.js';
-import { openThroughGate } from './open-gate.js';
+import { closeThroughGate, openThroughGate } from './open-gate.js';
 import { OpenRequests } from './open-requests.js';
 import { claimWriter, refuseSecondWriterHere, type WriterLock } from './writer-lock.js';
 
@@ -549,8 +549,10 @@ export class LmdbEventLog implements EventLog {
       await this.commit.idle();
     }
     await this.commit?.endWrites();
+    // Flushed first, so that lmdb-js closes the environment at once, inside the gate.
+    await this.env.flushed;
     this.lock?.release();
-    await this.env.close();
+    await closeThroughGate(this.path, () => this.env.close());
   }
 
   private writer(): GroupCommit {

@@ -95,8 +95,10 @@ function whileWriterPaused<T>(path: string, writer: Owner, open: () => T, waitMs
   const request = join(path, OPEN_REQUEST);
   writeWhole(request, JSON.stringify({ ...thisProcess(), nonce }));
   try {
-    // A writer that died meanwhile commits nothing more: open without it.
-    if (!waitSync(() => textOf(join(path, OPEN_GRANT)) === nonce || !isAlive(writer), waitMs)) {
+    // A writer that died, or gave its claim up (it has stopped committing and waits for the gate
+    // to close), commits nothing more: open without it.
+    const done = () => textOf(join(path, OPEN_GRANT)) === nonce || !isAlive(writer) || liveWriter(path)?.pid !== writer.pid;
+    if (!waitSync(done, waitMs)) {
       throw new StorageLockedError(path, writer.pid, `it did not pause its commits for this read-only open within ${waitMs} ms (is it stopped?); open again later`);
     }
     return open();
@@ -125,4 +127,25 @@ export function openThroughGate<T>(path: string, mode: 'write' | 'read', open: (
     return ABORT;
   });
   return opened!.value;
+}
+
+/**
+ * Closes `path`'s environment inside the gate: lmdb-js breaks ("Invalid argument") when one
+ * process closes an environment while another opens it. A writer calls this once its last commit
+ * is flushed and its claim is given up, so that no reader waits on it meanwhile.
+ */
+export function closeThroughGate(path: string, close: () => Promise<void>): Promise<void> {
+  let gate: RootDatabase | undefined;
+  try {
+    gate = gateOf(path, 'read');
+  } catch {
+    // The directory is gone or cannot be written any more: nobody can be opening it through the gate.
+  }
+  if (!gate) return close();
+  let closed: Promise<void> | undefined;
+  gate.transactionSync(() => {
+    closed = close();
+    return ABORT;
+  });
+  return closed!;
 }

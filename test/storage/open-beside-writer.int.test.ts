@@ -62,6 +62,16 @@ describe('read-only opens from other processes beside a writer', () => {
     expect(failures).toEqual([]);
   }, 30_000);
 
+  it('open and close in turns: several processes reading at once, with no writer, all succeed', async () => {
+    const writer = openLmdbEventLog({ path });
+    await writer.append([{ stream: { type: 'account', id: 'a-1' }, expectedVersion: 0, events: [newEvent('Deposited', { n: 1 })] }])[0]!;
+    await writer.close();
+    // lmdb-js fails ("Invalid argument") when one process closes an environment while another opens it.
+    const readers = [1, 2, 3].map(() => runFixture(script, ['open-loop', path, '1500']));
+    const counts = await Promise.all(readers.map(async (reader) => Number((await reader.waitForLines(1))[0]!.split(' ')[1])));
+    expect(counts.every((count) => count >= 10), `opens per process: ${counts.join(', ')}`).toBe(true);
+  });
+
   it('waits for a stopped writer only as long as it was told, naming the writer, then opens once it runs again', async () => {
     const holder = runFixture(script, ['hold', path]);
     try {
