@@ -23,7 +23,7 @@ import { ledgerKeyBytes, ledgerKeyFingerprint } from './ledger-keys.js';
 import { TimerIndex } from './timer-index.js';
 import { WalkedValues } from './walked-values.js';
 import { checkReadAllOptions, checkReadStreamOptions } from './read-options.js';
-import { closeThroughGate, openThroughGate } from './open-gate.js';
+import { closeThroughGate, dropGate, openThroughGate } from './open-gate.js';
 import { OpenRequests } from './open-requests.js';
 import { claimWriter, refuseSecondWriterHere, type WriterLock } from './writer-lock.js';
 
@@ -553,6 +553,7 @@ export class LmdbEventLog implements EventLog {
     await this.env.flushed;
     this.lock?.release();
     await closeThroughGate(this.path, () => this.env.close());
+    if (!this.readOnly) dropGate(this.path);
   }
 
   private writer(): GroupCommit {

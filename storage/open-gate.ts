@@ -46,7 +46,7 @@ interface KeptGate {
 /**
  * Gates this thread opened, least recently used first. They stay open: lmdb-js breaks
  * ("No transaction to renew") when several processes each open and close one environment over
- * and over, so each process opens a directory's gate once.
+ * and over, so each process opens a directory's gate once (a writer's is closed with it: dropGate).
  */
 const kept = new Map<string, KeptGate>();
 const GATES_KEPT = 32;
@@ -148,4 +148,16 @@ export function closeThroughGate(path: string, close: () => Promise<void>): Prom
     return ABORT;
   });
   return closed!;
+}
+
+/**
+ * Closes this thread's handle on `path`'s gate: a writer does so once it has closed, so that a
+ * closed runtime holds no file of its directory open (the directory can be unmounted or removed).
+ * Readers keep theirs (see `kept`).
+ */
+export function dropGate(path: string): void {
+  const key = resolve(path);
+  const gate = kept.get(key);
+  kept.delete(key);
+  void gate?.env.close();
 }
