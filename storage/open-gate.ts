@@ -5,7 +5,7 @@
 // therefore opens a data directory's environments through this gate:
 // - the gate is the write lock of a tiny LMDB environment, `<path>/open-gate`, that never commits
 //   (so the bug cannot touch it), held while the opener opens: no two processes open at once;
-//   this process keeps it open once opened (see `kept`);
+//   this process keeps it open once opened (see `kept`), and closes take their turn too;
 // - a writing open first reads the claim (writer-lock.ts) and, if a live process writes, is
 //   refused without opening anything;
 // - a read-only open beside a live writer asks it to pause: the writer holds its environments'
@@ -60,17 +60,25 @@ function lockFileOf(dir: string): string {
   }
 }
 
+/** The gate this thread keeps for `path`, if it is still that directory's gate; marked as just used. */
+function keptGate(path: string): RootDatabase | undefined {
+  const key = resolve(path);
+  const gate = kept.get(key);
+  if (!gate) return undefined;
+  kept.delete(key);
+  if (gate.lockFile !== lockFileOf(join(path, 'open-gate'))) {
+    void gate.env.close();
+    return undefined;
+  }
+  kept.set(key, gate);
+  return gate.env;
+}
+
 /** The gate of `path`, or undefined for a reader that may not write there (read-only media: no writer either). */
 function gateOf(path: string, mode: 'write' | 'read'): RootDatabase | undefined {
-  const key = resolve(path);
+  const gate = keptGate(path);
+  if (gate) return gate;
   const dir = join(path, 'open-gate');
-  const gate = kept.get(key);
-  kept.delete(key);
-  if (gate && gate.lockFile === lockFileOf(dir)) {
-    kept.set(key, gate);
-    return gate.env;
-  }
-  void gate?.env.close();
   let env: RootDatabase;
   try {
     mkdirSync(dir, { recursive: true });
@@ -80,7 +88,7 @@ function gateOf(path: string, mode: 'write' | 'read'): RootDatabase | undefined 
     if (mode === 'read' && (code === 'EACCES' || code === 'EROFS' || code === 'EPERM')) return undefined;
     throw error;
   }
-  kept.set(key, { env, lockFile: lockFileOf(dir) });
+  kept.set(resolve(path), { env, lockFile: lockFileOf(dir) });
   if (kept.size > GATES_KEPT) {
     const [oldest, least] = kept.entries().next().value!;
     kept.delete(oldest);
@@ -135,12 +143,9 @@ export function openThroughGate<T>(path: string, mode: 'write' | 'read', open: (
  * is flushed and its claim is given up, so that no reader waits on it meanwhile.
  */
 export function closeThroughGate(path: string, close: () => Promise<void>): Promise<void> {
-  let gate: RootDatabase | undefined;
-  try {
-    gate = gateOf(path, 'read');
-  } catch {
-    // The directory is gone or cannot be written any more: nobody can be opening it through the gate.
-  }
+  // The gate kept since the open; none (evicted, the directory removed or made anew): no gate is
+  // made for a close, which must leave nothing behind.
+  const gate = keptGate(path);
   if (!gate) return close();
   let closed: Promise<void> | undefined;
   gate.transactionSync(() => {

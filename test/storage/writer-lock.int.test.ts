@@ -181,6 +181,21 @@ describe('writer lock', () => {
     }
   });
 
+  it('leaves nothing behind when a log is closed after its directory was removed', async () => {
+    await openLmdbEventLog({ path }).close();
+    const reader = openLmdbEventLog({ path, readOnly: true });
+    removeDir(path);
+    await reader.close();
+    expect(existsSync(path)).toBe(false);
+
+    mkdirSync(path);
+    const writer = openLmdbEventLog({ path });
+    await appendOne(writer, 1);
+    removeDir(path);
+    await writer.close();
+    expect(existsSync(path)).toBe(false);
+  });
+
   it('lets exactly one of many processes starting at once on a stale claim become the writer', async () => {
     for (let round = 0; round < 4; round++) {
       const dir = tempDataDir();
