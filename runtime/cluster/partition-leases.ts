@@ -100,7 +100,7 @@ export class PartitionLeases {
   /**
    * (Re)starts the bucket's watcher. It is a consumer living on one server, which may die with it
    * while this node's connection moves to another, without ending: a watcher that has not shown
-   * a heartbeat of this node half a period after it was written is replaced (see round()).
+   * a heartbeat of this node a period after it was written is replaced (see round()).
    */
   private async startWatching(): Promise<void> {
     this.watcher?.stop();
@@ -113,7 +113,11 @@ export class PartitionLeases {
       for await (const entry of watcher) {
         let node: string | undefined;
         if (entry.operation === 'PUT' && entry.key.startsWith('lease.')) node = (entry.json<{ node?: string }>()).node;
-        this.seen.set(entry.key, { revision: entry.revision, at: performance.now(), deleted: entry.operation !== 'PUT', node });
+        // A revision seen before (a new watcher replays the bucket) keeps the time it was first
+        // seen: otherwise every restart would make a silent node's leases look fresh for a period more.
+        const before = this.seen.get(entry.key);
+        const at = before?.revision === entry.revision ? before.at : performance.now();
+        this.seen.set(entry.key, { revision: entry.revision, at, deleted: entry.operation !== 'PUT', node });
       }
     } catch {
       // The watcher ends with the connection; renewals fail then too, and serves() lapses.
@@ -131,9 +135,10 @@ export class PartitionLeases {
     const shown = this.seen.get(this.names.nodeKey(this.nodeId))?.revision ?? 0;
     while (this.unseen.length > 0 && this.unseen[0]!.revision <= shown) this.unseen.shift();
     // Measured from the oldest heartbeat not shown, not the newest (which is always recent while
-    // writes succeed): a watcher that lags this far shows stale revisions, which no
-    // compare-and-set can win, and a stale view of who is alive.
-    if (this.unseen.length > 0 && from - this.unseen[0]!.at > this.leaseMs / 2) {
+    // writes succeed): a watcher that lags a whole period shows stale revisions, which no
+    // compare-and-set can win, and a stale view of who is alive. (Half a period was too eager on
+    // a loaded machine, where a live watcher can lag that much.)
+    if (this.unseen.length > 0 && from - this.unseen[0]!.at > this.leaseMs) {
       this.unseen.length = 0;
       await this.startWatching().catch(() => undefined);
     }

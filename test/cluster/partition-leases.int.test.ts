@@ -33,11 +33,11 @@ afterEach(async () => {
 });
 
 /** A node's leases on its own connection, as a cluster node keeps them. */
-async function leasesOf(names: ClusterNames, nodeId: string): Promise<PartitionLeases> {
+async function leasesOf(names: ClusterNames, nodeId: string, leaseMs = LEASE_MS): Promise<PartitionLeases> {
   const connection = await connect({ servers: nats.urls.split(',') });
   connections.push(connection);
   const kv = await new Kvm(jetstream(connection)).create(names.bucket, { history: 1 });
-  const leases = new PartitionLeases(kv, names, nodeId, LEASE_MS, { gained: () => undefined, lost: () => undefined });
+  const leases = new PartitionLeases(kv, names, nodeId, leaseMs, { gained: () => undefined, lost: () => undefined });
   await leases.start();
   started.push(leases);
   return leases;
@@ -67,5 +67,23 @@ describe('partition leases', () => {
     started.splice(started.indexOf(a), 1);
 
     await until(() => b.owned().length === PARTITIONS, 4 * LEASE_MS, split);
+  });
+
+  it('count a silent node’s lease from when its revision was first seen, also across a watcher restart', async () => {
+    const leaseMs = 1_000;
+    const names = new ClusterNames(`leases${process.pid}x${++buckets}`, PARTITIONS);
+    const a = await leasesOf(names, 'a', leaseMs);
+    const b = await leasesOf(names, 'b', leaseMs);
+    const split = () => `a ${a.owned().join(',')} · b ${b.owned().join(',')}`;
+    await until(() => a.owned().length > 0 && b.owned().length > 0 && a.owned().length + b.owned().length === PARTITIONS, 5 * leaseMs, split);
+
+    // a goes silent as a crash leaves it: its connection closes, nothing is renewed or released.
+    await connections[0]!.close();
+    const silent = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 0.9 * leaseMs));
+    // b watches again just before a's leases lapse; the replayed, unchanged revisions are not news.
+    await (b as unknown as { startWatching(): Promise<void> }).startWatching();
+    await until(() => b.owned().length === PARTITIONS, 2 * leaseMs, split);
+    expect(performance.now() - silent).toBeLessThan(1.6 * leaseMs);
   });
 });
