@@ -81,7 +81,9 @@ export class Forwarding {
       }
       let reply: Reply;
       try {
-        const message = await this.nc.request(this.names.rpcSubject(holder), payload, { timeout: Math.ceil(left) });
+        // A whole timeout for the reply, however long finding the holder took: the first call on a
+        // partition just taken over loads its actor there, which a loaded machine may take a while for.
+        const message = await this.nc.request(this.names.rpcSubject(holder), payload, { timeout: this.timeoutMs });
         reply = packr.unpack(message.data) as Reply;
       } catch (error) {
         if (error instanceof RequestError && error.isNoResponders()) {
