@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { ABORT, open, type RootDatabase } from 'lmdb';
 import { StorageLockedError } from './errors.js';
 import { textOf, writeWhole } from './whole-files.js';
-import { isAlive, liveWriter, thisProcess, writesHere, type Owner } from './writer-lock.js';
+import { liveWriter, thisProcess, writesHere, type Owner } from './writer-lock.js';
 
 /** A reader's request that the writer pause its commits: JSON of its Owner and a nonce. */
 export const OPEN_REQUEST = 'rehydra.open-request';
@@ -105,7 +105,7 @@ function whileWriterPaused<T>(path: string, writer: Owner, open: () => T, waitMs
   try {
     // A writer that died, or gave its claim up (it has stopped committing and waits for the gate
     // to close), commits nothing more: open without it.
-    const done = () => textOf(join(path, OPEN_GRANT)) === nonce || !isAlive(writer) || liveWriter(path)?.pid !== writer.pid;
+    const done = () => textOf(join(path, OPEN_GRANT)) === nonce || liveWriter(path)?.pid !== writer.pid;
     if (!waitSync(done, waitMs)) {
       throw new StorageLockedError(path, writer.pid, `it did not pause its commits for this read-only open within ${waitMs} ms (is it stopped?); open again later`);
     }

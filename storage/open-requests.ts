@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { ABORT, type RootDatabase } from 'lmdb';
 import { OPEN_GRANT, OPEN_REQUEST, waitSync } from './open-gate.js';
 import { textOf, writeWhole } from './whole-files.js';
-import { isAlive, ownerIn, type Owner } from './writer-lock.js';
+import { isAlive, ownerOf, parsedOrUndefined, type Owner } from './writer-lock.js';
 
 /** How often the request file is looked at besides the directory watch (which may be unavailable). */
 const POLL_MS = 200;
@@ -17,10 +17,10 @@ const HOLD_MS = 10_000;
 
 /** The reader and nonce of a request, or undefined for anything else. */
 function requestIn(text: string): { reader: Owner; nonce: string } | undefined {
-  const reader = ownerIn(text);
-  if (!reader) return undefined;
-  const { nonce } = JSON.parse(text) as { nonce?: unknown };
-  return typeof nonce === 'string' ? { reader, nonce } : undefined;
+  const request = parsedOrUndefined(text);
+  const reader = ownerOf(request);
+  const nonce = (request as { nonce?: unknown } | undefined)?.nonce;
+  return reader && typeof nonce === 'string' ? { reader, nonce } : undefined;
 }
 
 /** The writers of this thread, by data directory: the views store joins its directory's. */

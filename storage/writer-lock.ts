@@ -53,18 +53,23 @@ export function isAlive(owner: Owner): boolean {
   return started === '' || owner.started === '' || started === owner.started;
 }
 
-/** The owner a JSON claim or request names, or undefined when it names none. */
-export function ownerIn(text: string): Owner | undefined {
+/** The owner a parsed claim or request names, or undefined when it names none. */
+export function ownerOf(value: unknown): Owner | undefined {
+  const candidate = value as Partial<Owner> | null | undefined;
+  return typeof candidate?.pid === 'number' ? { pid: candidate.pid, started: String(candidate.started ?? '') } : undefined;
+}
+
+/** The parsed JSON of `text`, or undefined when it is not JSON (a claim from elsewhere, garbage). */
+export function parsedOrUndefined(text: string): unknown {
   try {
-    const candidate = JSON.parse(text) as Partial<Owner> | null;
-    return typeof candidate?.pid === 'number' ? { pid: candidate.pid, started: String(candidate.started ?? '') } : undefined;
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
 }
 
 function readClaim(dir: string): Owner | undefined {
-  return ownerIn(textOf(join(dir, CLAIM_FILE)));
+  return ownerOf(parsedOrUndefined(textOf(join(dir, CLAIM_FILE))));
 }
 
 /** The live process that writes `dir`, if any. Read it inside the open gate. */
